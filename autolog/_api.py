@@ -1,0 +1,64 @@
+"""``autolog.autolog()``: configure, enable and disable autologging in one call."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from autolog import _runtime, config as _config
+from autolog.backend import Backend
+
+
+def autolog(
+    backends: "Sequence[str | Backend] | str | Backend | None" = None,
+    *,
+    disable: bool = False,
+    exclusive: bool = False,
+    silent: bool = False,
+    log_models: bool = True,
+    log_signatures: bool = True,
+    log_input_examples: bool = True,
+    experiment: str | None = None,
+    **options: Any,
+) -> None:
+    """Record every supported framework's training from now on.
+
+    ``backends`` are names (``"local"``, ``"mlflow"``, ``"wandb"``, ``"tensorboard"``, or a
+    plugin's) and/or :class:`autolog.Backend` instances; default ``["local"]`` or
+    ``AUTOLOG_BACKENDS``. Frameworks imported after this call are patched on import. Calling it
+    again reconfigures without patching twice; ``disable=True`` reverts every patch.
+
+    Further keyword options: ``tracking_dir``, ``log_datasets``, ``synchronous``,
+    ``flush_interval``, ``registered_model_name``, ``registered_model_alias``,
+    ``backend_options={"mlflow": {...}}`` and per-integration sections such as
+    ``sklearn={"max_tuning_runs": 3}`` or ``transformers={"log_checkpoints": "all"}``
+    (see the README for each integration's options).
+    """
+    from autolog import integration as _integration
+
+    cfg = _config.resolve(
+        backends=backends,
+        disable=disable,
+        exclusive=exclusive,
+        silent=silent,
+        log_models=log_models,
+        log_signatures=log_signatures,
+        log_input_examples=log_input_examples,
+        experiment=experiment,
+        **options,
+    )
+    if cfg.disable:
+        _integration.disable_all()
+        _runtime.STATE.config = cfg
+        _runtime.STATE.enabled = False
+        return
+    _runtime.configure(cfg)
+    _runtime.STATE.enabled = True
+    _integration.enable(cfg)
+
+
+def flush(timeout: float | None = None) -> bool:
+    """Wait until every record logged so far reached every backend that is answering.
+
+    Returns False if ``timeout`` seconds passed first (records stay queued and keep going).
+    """
+    return _runtime.flush(timeout)

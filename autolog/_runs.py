@@ -1,0 +1,304 @@
+"""Runs: the explicit ``autolog.run()`` context manager and the runs that patched calls open.
+
+The active run lives in a context variable, so threads and asyncio tasks never share one by
+accident. A run opened by a patched call ends FINISHED when the call returns and FAILED (KILLED on
+Ctrl-C) when it raises; a run opened by the user is never ended by autolog.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import time
+import uuid
+from typing import Any, Mapping
+
+from autolog import _runtime
+from autolog._safety import exception_safe, warn_once
+from autolog.records import (
+    Artifact,
+    ArtifactKind,
+    Metric,
+    ModelRecord,
+    Params,
+    RunEnd,
+    RunStart,
+    RunStatus,
+    Tags,
+)
+
+_active: contextvars.ContextVar["Run | None"] = contextvars.ContextVar("autolog_active_run", default=None)
+
+
+def active_run() -> "Run | None":
+    """The run that records go to in this thread or task, or None."""
+    return _active.get()
+
+
+def status_for(exc: BaseException | None) -> RunStatus:
+    """FINISHED without an exception, KILLED for Ctrl-C, FAILED for anything else."""
+    if exc is None:
+        return RunStatus.FINISHED
+    if isinstance(exc, KeyboardInterrupt):
+        return RunStatus.KILLED
+    return RunStatus.FAILED
+
+
+def to_param_string(value: Any) -> str:
+    """How a param value is stored: strings as they are, everything else as its ``str``."""
+    if isinstance(value, str):
+        return value
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - a broken __str__ must not break logging
+        return f"<unprintable {type(value).__name__}>"
+
+
+class Run:
+    """A run that records can be logged to. Use as ``with autolog.run() as run:``.
+
+    Every method is safe to call from the user's code: bad values warn once and are skipped, and
+    nothing here raises into training. Calls after the run ended warn once and are ignored.
+    """
+
+    __slots__ = (
+        "run_id",
+        "experiment",
+        "name",
+        "parent_run_id",
+        "start_time",
+        "_dispatcher",
+        "_params",
+        "_ended",
+        "_token",
+        "_autologged",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        experiment: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        parent_run_id: str | None = None,
+        run_id: str | None = None,
+        autologged: bool = False,
+    ) -> None:
+        config = _runtime.config()
+        self.run_id = run_id or uuid.uuid4().hex
+        self.experiment = experiment or config.experiment
+        self.name = name or f"run-{self.run_id[:8]}"
+        self.parent_run_id = parent_run_id
+        self.start_time = time.time()
+        self._dispatcher = _runtime.dispatcher()
+        self._params: dict[str, str] = {}
+        self._ended = False
+        self._token: contextvars.Token[Run | None] | None = None
+        self._autologged = autologged
+        start = RunStart(
+            run_id=self.run_id,
+            experiment=self.experiment,
+            name=self.name,
+            start_time=self.start_time,
+            parent_run_id=parent_run_id,
+            tags={str(k): to_param_string(v) for k, v in (tags or {}).items()},
+        )
+        _runtime.run_starting(start)
+        self._dispatcher.emit(start)
+
+    # -- logging -------------------------------------------------------------------------------
+    def log_param(self, key: str, value: Any) -> None:
+        """Log one hyperparameter. A key keeps its first value (a second one warns once)."""
+        self.log_params({key: value})
+
+    @exception_safe("Run.log_params")
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Log hyperparameters; values of any type are stored as strings, whole."""
+        if self._closed("log_params"):
+            return
+        fresh: dict[str, str] = {}
+        known = self._params
+        for key, value in params.items():
+            key = str(key)
+            text = to_param_string(value)
+            old = known.get(key)
+            if old is None:
+                known[key] = fresh[key] = text
+            elif old != text:
+                warn_once(
+                    f"param-changed:{self.run_id}:{key}",
+                    f"autolog: param {key!r} of run {self.run_id} was already logged as {old[:80]!r}; "
+                    f"keeping it and ignoring the new value {text[:80]!r} (params are immutable "
+                    "within a run; log a metric or tag for values that change).",
+                )
+        if fresh:
+            self._dispatcher.emit(Params(self.run_id, fresh))
+
+    def log_metric(self, key: str, value: Any, step: int | None = None, timestamp: float | None = None) -> None:
+        """Log one metric point. ``value`` may be an int, float, numpy or 0-d tensor scalar."""
+        if self._ended or type(key) is not str:
+            self._reject(key, value)
+            return
+        try:
+            number = value if type(value) is float else float(value)
+        except (TypeError, ValueError):
+            self._reject(key, value)
+            return
+        self._dispatcher.emit(
+            Metric(self.run_id, key, number, 0 if step is None else int(step), timestamp or time.time())
+        )
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None, timestamp: float | None = None) -> None:
+        """Log several metric points at one step; non-numeric values are skipped with a warning."""
+        ts = timestamp or time.time()
+        for key, value in metrics.items():
+            self.log_metric(key, value, step, ts)
+
+    @exception_safe("Run.set_tags")
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        """Set tags (a later value for a key replaces the earlier one)."""
+        if self._closed("set_tags") or not tags:
+            return
+        self._dispatcher.emit(Tags(self.run_id, {str(k): to_param_string(v) for k, v in tags.items()}))
+
+    def set_tag(self, key: str, value: Any) -> None:
+        self.set_tags({key: value})
+
+    @exception_safe("Run.log_artifact")
+    def log_artifact(
+        self,
+        local_path: str | os.PathLike[str],
+        artifact_path: str | None = None,
+        *,
+        kind: ArtifactKind | str = ArtifactKind.FILE,
+        staged: bool = False,
+        aliases: tuple[str, ...] = (),
+    ) -> None:
+        """Copy a file or a whole directory into the run's artifacts under ``artifact_path``.
+
+        The file is read when the record is delivered (within ``flush_interval``), not now: pass
+        ``staged=True`` only for a private copy autolog may delete afterwards.
+        """
+        if self._closed("log_artifact"):
+            return
+        path = os.path.abspath(os.fspath(local_path))
+        if not os.path.exists(path):
+            warn_once(f"artifact-missing:{path}", f"autolog: artifact {path!r} does not exist; not logged.")
+            return
+        self._dispatcher.emit(
+            Artifact(self.run_id, path, artifact_path, ArtifactKind(kind), staged, tuple(aliases))
+        )
+
+    def log_model_record(self, record: ModelRecord) -> None:
+        """Queue a model written by an integration (see ``autolog.models``)."""
+        if not self._closed("log_model"):
+            self._dispatcher.emit(record)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def end(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
+        """End the run (idempotent) and make it inactive in this context."""
+        if self._ended:
+            return
+        self._ended = True
+        end = RunEnd(self.run_id, RunStatus(status), time.time())
+        self._dispatcher.emit(end)
+        self._dispatcher.wake()
+        self._deactivate()
+        _runtime.run_ended(end)
+
+    def activate(self) -> "Run":
+        """Make this the active run of the current context (done by ``autolog.run()``)."""
+        self._token = _active.set(self)
+        return self
+
+    def _deactivate(self) -> None:
+        token, self._token = self._token, None
+        if token is None:
+            return
+        try:
+            _active.reset(token)
+        except ValueError:  # ended from another context: fall back to the parent run, if any
+            if _active.get() is self:
+                _active.set(token.old_value if token.old_value is not contextvars.Token.MISSING else None)
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    @property
+    def params(self) -> Mapping[str, str]:
+        """The params logged to this run by this process, as stored."""
+        return dict(self._params)
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        self.end(status_for(exc))
+
+    def __repr__(self) -> str:
+        return f"<autolog.Run {self.run_id} name={self.name!r} experiment={self.experiment!r}>"
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _closed(self, what: str) -> bool:
+        if self._ended:
+            warn_once(f"ended:{self.run_id}:{what}", f"autolog: {what} on run {self.run_id} after it ended; ignored.")
+        return self._ended
+
+    def _reject(self, key: Any, value: Any) -> None:
+        if self._ended:
+            self._closed("log_metric")
+            return
+        warn_once(
+            f"bad-metric:{key!r}:{type(value).__name__}",
+            f"autolog: metric {key!r} = {value!r:.80} is not a number (or the key is not a string); skipped.",
+        )
+
+
+def run(
+    name: str | None = None,
+    experiment: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+) -> Run:
+    """Start an explicit run and make it active: ``with autolog.run(name="x") as run: ...``.
+
+    Inside another active run it becomes that run's child. Autologged calls inside it log into it.
+    """
+    parent = _active.get()
+    new = Run(
+        name=name,
+        experiment=experiment or (parent.experiment if parent else None),
+        tags=tags,
+        parent_run_id=parent.run_id if parent else None,
+    )
+    return new.activate()
+
+
+def begin_autologged(
+    name: str,
+    *,
+    tags: Mapping[str, Any] | None = None,
+    parent: "Run | None" = None,
+) -> "tuple[Run | None, bool]":
+    """The run a patched call logs to: ``(run, owned)``.
+
+    The active run when there is one (``owned`` False: autolog must not end it), unless the config
+    is ``exclusive``, in which case ``(None, False)`` says: do not log. Otherwise a new active run
+    that the caller must end (``owned`` True).
+    """
+    current = _active.get()
+    if parent is None and current is not None:
+        if _runtime.config().exclusive and not current._autologged:
+            return None, False
+        if tags:
+            current.set_tags(tags)
+        return current, False
+    new = Run(
+        name=name,
+        experiment=parent.experiment if parent else None,
+        tags=tags,
+        parent_run_id=parent.run_id if parent else None,
+        autologged=True,
+    )
+    return new.activate(), True

@@ -1,0 +1,86 @@
+"""autolog's model format and ``load_model``.
+
+A logged model is a directory holding ``autolog-model.json`` plus the flavor's own files::
+
+    {"format": 1, "flavor": "sklearn", "loader": "autolog.integrations.sklearn.model:load",
+     "files": {"model": "model.pkl"}, "signature": {...}, "input_example": {...},
+     "requirements": ["scikit-learn==1.5.0"], "metadata": {...}}
+
+``loader`` is ``"module:function"``; the function takes the model directory and returns the model.
+Backends that know a native format (MLflow flavors) read the same directory.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from typing import Any, Mapping, Sequence
+
+MODEL_META_FILE = "autolog-model.json"
+FORMAT_VERSION = 1
+
+
+def write_model_meta(
+    directory: str,
+    *,
+    flavor: str,
+    loader: str,
+    files: Mapping[str, str],
+    signature: Mapping[str, Any] | None = None,
+    input_example: Mapping[str, Any] | None = None,
+    requirements: Sequence[str] = (),
+    metadata: Mapping[str, Any] | None = None,
+) -> str:
+    """Write ``autolog-model.json`` into ``directory`` and return its path."""
+    meta = {
+        "format": FORMAT_VERSION,
+        "flavor": flavor,
+        "loader": loader,
+        "files": dict(files),
+        "signature": signature,
+        "input_example": input_example,
+        "requirements": list(requirements),
+        "metadata": dict(metadata or {}),
+    }
+    path = os.path.join(directory, MODEL_META_FILE)
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(meta, fh, indent=1, default=str)
+    return path
+
+
+def read_model_meta(directory: str) -> dict[str, Any]:
+    """Read a model directory's ``autolog-model.json``; ``FileNotFoundError`` if it has none."""
+    with open(os.path.join(directory, MODEL_META_FILE), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def resolve_model_uri(uri: str, tracking_dir: str | None = None) -> str:
+    """Turn ``runs:/<run_id>/<path>`` (or a plain directory) into a local model directory."""
+    if uri.startswith("runs:/"):
+        rest = uri[len("runs:/") :].strip("/")
+        run_id, _, path = rest.partition("/")
+        if not run_id or not path:
+            raise ValueError(f"model URI {uri!r} must look like 'runs:/<run_id>/<artifact path>'")
+        from autolog.client import Client
+
+        return Client(tracking_dir).artifact_path(run_id, path)
+    if os.path.isdir(uri):
+        return uri
+    raise ValueError(f"cannot resolve model URI {uri!r}: use 'runs:/<run_id>/<path>' or a directory")
+
+
+def load_model(uri: str, tracking_dir: str | None = None) -> Any:
+    """Load a model logged by autolog, e.g. ``load_model("runs:/<run_id>/model")``.
+
+    Returns what the flavor's loader returns: the estimator for scikit-learn; for transformers a
+    model, or ``(model, tokenizer)`` bundle as documented by that integration.
+    """
+    directory = resolve_model_uri(uri, tracking_dir)
+    try:
+        meta = read_model_meta(directory)
+    except FileNotFoundError:
+        raise ValueError(f"{uri!r} is not an autolog model (no {MODEL_META_FILE} in {directory})") from None
+    module_name, _, func_name = meta["loader"].partition(":")
+    loader = getattr(importlib.import_module(module_name), func_name)
+    return loader(directory)

@@ -1,0 +1,133 @@
+"""The portable record schema: everything integrations emit and backends receive.
+
+Records are frozen, slotted dataclasses holding only immutable, plain Python values (str, float,
+int, tuples, dicts built in the caller thread and never mutated afterwards). Integrations convert
+tensors, numpy scalars and framework objects *before* building a record, so nothing mutable or on
+a GPU ever crosses into the dispatcher's worker thread.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+
+class RunStatus(str, enum.Enum):
+    """Lifecycle state of a run, with MLflow's names."""
+
+    RUNNING = "RUNNING"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+
+class ArtifactKind(str, enum.Enum):
+    """What an artifact is, so backends can route it (W&B artifact types, MLflow folders)."""
+
+    FILE = "file"
+    CHECKPOINT = "checkpoint"
+    MODEL = "model"
+    PLOT = "plot"
+    DATA = "data"
+
+
+@dataclass(frozen=True, slots=True)
+class RunStart:
+    """A run begins. ``tags`` are the run's initial tags."""
+
+    run_id: str
+    experiment: str
+    name: str
+    start_time: float
+    parent_run_id: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnd:
+    """A run ends with ``status`` at ``end_time`` (seconds since the epoch)."""
+
+    run_id: str
+    status: RunStatus
+    end_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """A batch of hyperparameters. Values are already strings; keys are unique within a run."""
+
+    run_id: str
+    params: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Tags:
+    """A batch of tags (mutable metadata: a later value for a key replaces the earlier one)."""
+
+    run_id: str
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One metric point. ``timestamp`` is seconds since the epoch; ``step`` defaults to 0."""
+
+    run_id: str
+    key: str
+    value: float
+    step: int
+    timestamp: float
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """A file or directory to copy into the run's artifact store under ``artifact_path``.
+
+    ``local_path`` belongs to autolog once the record is emitted when ``staged`` is true (a private
+    copy or hard-link farm that the backend may read at leisure and the dispatcher deletes after
+    every backend has received it); otherwise it is the user's file, read as it is at delivery.
+    """
+
+    run_id: str
+    local_path: str
+    artifact_path: str | None = None
+    kind: ArtifactKind = ArtifactKind.FILE
+    staged: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRecord:
+    """A logged model: a directory written in autolog's model format (see ``autolog.models``).
+
+    ``local_path`` is a staged directory holding ``autolog-model.json`` plus the flavor's files.
+    ``signature`` is ``{"inputs": [...], "outputs": [...]}`` in autolog's portable form
+    (see ``autolog.signature``); ``input_example`` is a JSON-ready dict ``{"columns": [...],
+    "data": [[...], ...]}`` or ``{"inputs": {...}}`` for tensors.
+    """
+
+    run_id: str
+    local_path: str
+    artifact_path: str
+    flavor: str
+    signature: Mapping[str, Any] | None = None
+    input_example: Mapping[str, Any] | None = None
+    requirements: tuple[str, ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+Record = RunStart | RunEnd | Params | Tags | Metric | Artifact | ModelRecord
+
+__all__ = [
+    "Artifact",
+    "ArtifactKind",
+    "Metric",
+    "ModelRecord",
+    "Params",
+    "Record",
+    "RunEnd",
+    "RunStart",
+    "RunStatus",
+    "Tags",
+]

@@ -1,0 +1,1 @@
+"""The embedded local store: SQLite (WAL) plus an artifact folder, and its filter grammar."""

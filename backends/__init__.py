@@ -1,0 +1,1 @@
+"""Built-in tracking backends (``autolog.backends.<name>``), each a pluggy plugin."""

@@ -1,0 +1,1 @@
+"""Built-in integrations (``autolog.integrations.<framework>``), each a pluggy plugin."""
