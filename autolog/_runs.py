@@ -11,9 +11,9 @@ import contextvars
 import os
 import time
 import uuid
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from autolog import _runtime
+from autolog import _background as background, _runtime
 from autolog._safety import exception_safe, warn_once
 from autolog.records import (
     Artifact,
@@ -72,6 +72,7 @@ class Run:
         "_ended",
         "_token",
         "_autologged",
+        "_deferred",
         "__weakref__",
     )
 
@@ -84,6 +85,7 @@ class Run:
         parent_run_id: str | None = None,
         run_id: str | None = None,
         autologged: bool = False,
+        resume_step: int | None = None,
     ) -> None:
         config = _runtime.config()
         self.run_id = run_id or uuid.uuid4().hex
@@ -96,6 +98,7 @@ class Run:
         self._ended = False
         self._token: contextvars.Token[Run | None] | None = None
         self._autologged = autologged
+        self._deferred = False
         start = RunStart(
             run_id=self.run_id,
             experiment=self.experiment,
@@ -103,8 +106,9 @@ class Run:
             start_time=self.start_time,
             parent_run_id=parent_run_id,
             tags={str(k): to_param_string(v) for k, v in (tags or {}).items()},
+            resume_step=resume_step,
         )
-        _runtime.run_starting(start)
+        _runtime.run_starting(start, self)
         self._dispatcher.emit(start)
 
     # -- logging -------------------------------------------------------------------------------
@@ -195,17 +199,31 @@ class Run:
         if not self._closed("log_model"):
             self._dispatcher.emit(record)
 
+    def defer(self, what: str, task: "Callable[[Run], None]") -> None:
+        """Run ``task(run)`` on autolog's background thread (plots, heavy serialisation).
+
+        The run's end is queued behind its deferred tasks, so their records land before it.
+        """
+        self._deferred = True
+        background.submit(what, lambda: task(self))
+
     # -- lifecycle -----------------------------------------------------------------------------
     def end(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
         """End the run (idempotent) and make it inactive in this context."""
         if self._ended:
             return
-        self._ended = True
         end = RunEnd(self.run_id, RunStatus(status), time.time())
+        self._deactivate()
+        if self._deferred:
+            background.submit("ending a run", lambda: self._emit_end(end))
+        else:
+            self._emit_end(end)
+
+    def _emit_end(self, end: RunEnd) -> None:
+        self._ended = True
         self._dispatcher.emit(end)
         self._dispatcher.wake()
-        self._deactivate()
-        _runtime.run_ended(end)
+        _runtime.run_ended(end, self)
 
     def activate(self) -> "Run":
         """Make this the active run of the current context (done by ``autolog.run()``)."""
@@ -280,12 +298,15 @@ def begin_autologged(
     *,
     tags: Mapping[str, Any] | None = None,
     parent: "Run | None" = None,
+    run_id: str | None = None,
+    resume_step: int | None = None,
 ) -> "tuple[Run | None, bool]":
     """The run a patched call logs to: ``(run, owned)``.
 
     The active run when there is one (``owned`` False: autolog must not end it), unless the config
     is ``exclusive``, in which case ``(None, False)`` says: do not log. Otherwise a new active run
-    that the caller must end (``owned`` True).
+    that the caller must end (``owned`` True). ``run_id``/``resume_step`` continue an existing
+    run (resuming from a checkpoint) instead of creating one.
     """
     current = _active.get()
     if parent is None and current is not None:
@@ -300,5 +321,7 @@ def begin_autologged(
         tags=tags,
         parent_run_id=parent.run_id if parent else None,
         autologged=True,
+        run_id=run_id,
+        resume_step=resume_step,
     )
     return new.activate(), True

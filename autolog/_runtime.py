@@ -20,6 +20,7 @@ from autolog._safety import report_internal_error, warn_once
 from autolog.backend import Backend
 
 if TYPE_CHECKING:
+    from autolog._runs import Run
     from autolog.config import Config
     from autolog.records import RunEnd, RunStart
 
@@ -157,8 +158,14 @@ def build_backends(specs: Sequence[Any], cfg: "Config") -> list[Backend]:
     return backends
 
 
-def run_starting(start: "RunStart") -> None:
+#: Runs started and not yet ended, so that exit can end them (explicit runs FINISHED, as MLflow
+#: does; autologged ones FAILED: their patched call never returned).
+OPEN_RUNS: dict[str, "Run"] = {}
+
+
+def run_starting(start: "RunStart", run: "Run") -> None:
     """In the caller's thread, before a run's first record: backends' and plugins' hooks."""
+    OPEN_RUNS[start.run_id] = run
     for backend in getattr(dispatcher(), "backends", ()):
         try:
             backend.on_run_start(start)
@@ -167,7 +174,8 @@ def run_starting(start: "RunStart") -> None:
     _call_plugins("autolog_run_started", run=start)
 
 
-def run_ended(end: "RunEnd") -> None:
+def run_ended(end: "RunEnd", run: "Run") -> None:
+    OPEN_RUNS.pop(end.run_id, None)
     _call_plugins("autolog_run_ended", run=end)
 
 
@@ -184,15 +192,36 @@ def _call_plugins(hook: str, **kwargs: Any) -> None:
 
 
 def flush(timeout: float | None = None) -> bool:
-    """Wait until queued records reached the backends (see ``Dispatcher.flush``)."""
+    """Wait for background tasks, then until queued records reached the backends."""
+    import time
+
+    from autolog import _background
+
+    start = time.monotonic()
+    done = _background.wait(timeout)
     current = STATE.dispatcher
-    return True if current is None else current.flush(timeout)
+    if current is None:
+        return done
+    remaining = None if timeout is None else max(0.0, timeout - (time.monotonic() - start))
+    return current.flush(remaining) and done
 
 
 def flush_for_read(timeout: float = 30.0) -> None:
     """Called by readers (``Client``) so a process always reads its own writes."""
     if STATE.dispatcher is not None:
         flush(timeout)
+
+
+def end_open_runs() -> None:
+    """End every run still open: explicit ones FINISHED, autologged ones FAILED."""
+    from autolog.records import RunStatus
+
+    for run in list(OPEN_RUNS.values()):
+        try:
+            run.end(RunStatus.FAILED if run._autologged else RunStatus.FINISHED)
+        except Exception as exc:  # noqa: BLE001
+            report_internal_error("ending open runs at exit", exc)
+    OPEN_RUNS.clear()
 
 
 def shutdown() -> None:
@@ -212,6 +241,10 @@ def reset() -> None:
 
 
 def _after_fork_in_child() -> None:
+    from autolog import _background
+
+    _background.after_fork_in_child()
+    OPEN_RUNS.clear()
     STATE.forked = True
     inherited = STATE.dispatcher
     if isinstance(inherited, Dispatcher):  # runs opened before the fork still point at it
@@ -222,6 +255,13 @@ def _after_fork_in_child() -> None:
     STATE.lock = threading.RLock()
 
 
-atexit.register(shutdown)
+def _at_exit() -> None:
+    if STATE.forked:
+        return
+    end_open_runs()
+    shutdown()
+
+
+atexit.register(_at_exit)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -58,11 +58,25 @@ class _AutologWrapper(wrapt.FunctionWrapper):
     """Marks wrappers installed by autolog, so patching twice is detectable."""
 
 
-def safe_wrapper(integration: str, hooks: CallHooks) -> Callable[..., Any]:
-    """A wrapt wrapper applying ``hooks`` around the original under the safety contract."""
+def safe_wrapper(
+    integration: str,
+    hooks: CallHooks,
+    should_log: Callable[[Any], bool] | None = None,
+) -> Callable[..., Any]:
+    """A wrapt wrapper applying ``hooks`` around the original under the safety contract.
+
+    ``should_log(instance)`` replaces the default check (the integration is enabled) when given,
+    e.g. to log only explicitly instrumented instances.
+    """
 
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if _in_patched_call.get() or not is_active(integration):
+        if _in_patched_call.get() or _runtime.STATE.forked:
+            return wrapped(*args, **kwargs)
+        try:
+            log = should_log(instance) if should_log is not None else is_active(integration)
+        except Exception:  # noqa: BLE001
+            log = False
+        if not log:
             return wrapped(*args, **kwargs)
         token = _in_patched_call.set(True)
         try:

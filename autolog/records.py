@@ -34,7 +34,13 @@ class ArtifactKind(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class RunStart:
-    """A run begins. ``tags`` are the run's initial tags."""
+    """A run begins (or resumes). ``tags`` are the run's initial tags.
+
+    ``resume_step`` is set when an existing run continues from a checkpoint saved at that step
+    (``Trainer.train(resume_from_checkpoint=...)``): the run keeps its id, params and history up
+    to that step; points the interrupted attempt logged *after* it are superseded (the local store
+    removes them, so the history has no duplicated steps).
+    """
 
     run_id: str
     experiment: str
@@ -42,6 +48,7 @@ class RunStart:
     start_time: float
     parent_run_id: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    resume_step: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +108,8 @@ class Artifact:
 class ModelRecord:
     """A logged model: a directory written in autolog's model format (see ``autolog.models``).
 
-    ``local_path`` is a staged directory holding ``autolog-model.json`` plus the flavor's files.
+    ``local_path`` is a staged directory holding ``autolog-model.json`` plus the flavor's files;
+    it belongs to autolog and is deleted once every backend has received it.
     ``signature`` is ``{"inputs": [...], "outputs": [...]}`` in autolog's portable form
     (see ``autolog.signature``); ``input_example`` is a JSON-ready dict ``{"columns": [...],
     "data": [[...], ...]}`` or ``{"inputs": {...}}`` for tensors.
