@@ -164,8 +164,8 @@ class Integration:
 
 # -- the registry of integrations and their lifecycle ----------------------------------------------
 _lock = threading.RLock()
-_hooked: set[str] = set()
-_patchers: dict[str, Patcher] = {}
+_hooked: set[tuple[str, str]] = set()
+_patchers: dict[str, tuple[Patcher, Integration]] = {}
 _enabled: set[str] = set()
 
 
@@ -191,27 +191,29 @@ def enable(cfg: "Config") -> None:
         for name, integration in integrations().items():
             if cfg.integration_enabled(name):
                 _enabled.add(name)
-                if name in _hooked:
+                key = (name, integration.module)
+                if key in _hooked:
                     _patch_if_imported(integration)
                 else:
-                    _hooked.add(name)
+                    _hooked.add(key)
                     wrapt.register_post_import_hook(_on_import_hook(integration), integration.module)
             else:
-                _disable_one(name, integration)
+                _disable_one(name)
 
 
 def disable_all() -> None:
     """Revert every patch; frameworks behave as if autolog had never been imported."""
     with _lock:
-        for name, integration in integrations().items():
-            _disable_one(name, integration)
+        for name in list(_patchers):
+            _disable_one(name)
         _enabled.clear()
 
 
-def _disable_one(name: str, integration: Integration) -> None:
+def _disable_one(name: str) -> None:
     _enabled.discard(name)
-    patcher = _patchers.pop(name, None)
-    if patcher is not None:
+    entry = _patchers.pop(name, None)
+    if entry is not None:
+        patcher, integration = entry
         patcher.revert()
         if integration.unpatch is not None:
             try:
@@ -254,7 +256,7 @@ def _apply(integration: Integration) -> None:
         patcher.revert()
         report_internal_error(f"{integration.name} patching", exc)
         return
-    _patchers[integration.name] = patcher
+    _patchers[integration.name] = (patcher, integration)
 
 
 def _check_version(integration: Integration) -> None:

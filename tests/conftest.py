@@ -1,0 +1,40 @@
+"""Fixtures shared by every test: strict mode, an isolated store, and a clean autolog afterwards."""
+
+from __future__ import annotations
+
+import pytest
+
+import autolog
+from autolog import _plugins, _runtime, _safety
+from autolog.testing import MemoryBackend
+
+
+@pytest.fixture(autouse=True)
+def _isolated_autolog(tmp_path, monkeypatch):
+    """Each test: internal errors raise, the default store lives in tmp_path, state is reset."""
+    monkeypatch.setenv("AUTOLOG_TESTING", "1")
+    monkeypatch.setenv("AUTOLOG_DIR", str(tmp_path / "autolog-runs"))
+    for var in ("AUTOLOG_BACKENDS", "AUTOLOG_EXPERIMENT"):
+        monkeypatch.delenv(var, raising=False)
+    _safety.reset_warnings()
+    yield
+    autolog.autolog(disable=True)
+    _runtime.end_open_runs()
+    _runtime.reset()
+    _safety.reset_warnings()
+
+
+@pytest.fixture
+def memory() -> MemoryBackend:
+    """autolog enabled with only an in-memory backend; call ``autolog.flush()`` before asserting."""
+    backend = MemoryBackend()
+    autolog.autolog(backends=[backend])
+    return backend
+
+
+@pytest.fixture
+def fresh_plugins():
+    """A plugin manager rebuilt for the test and forgotten afterwards."""
+    _plugins.reset()
+    yield
+    _plugins.reset()
