@@ -1,0 +1,132 @@
+"""Reading back what autolog logged to the local store, in the shape of MLflow's client.
+
+    from autolog.client import Client
+
+    client = Client()                       # AUTOLOG_DIR or ./autolog-runs
+    best = client.search_runs("Default", "metrics.accuracy > 0.9", ["metrics.accuracy DESC"])
+    history = client.get_metric_history(best[0].run_id, "loss")
+
+Before every read the client flushes this process's pending autolog records, so a script reads
+what it has just logged. A RUNNING run whose process died is reported (and marked) KILLED.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sqlite3
+import sys
+from typing import Sequence
+
+from autolog.store import artifacts as artifact_files
+from autolog.store import queries
+from autolog.store.entities import ArtifactInfo, MetricPoint, Run, RunNotFound
+from autolog.store.sqlite import SqliteStore
+
+DEFAULT_TRACKING_DIR = "./autolog-runs"
+
+__all__ = ["ArtifactInfo", "Client", "MetricPoint", "Run", "RunNotFound", "default_tracking_dir"]
+
+
+def default_tracking_dir(explicit: str | None = None) -> str:
+    """``explicit`` if given, else ``AUTOLOG_DIR`` if set, else ``./autolog-runs``; absolute."""
+    path = explicit or os.environ.get("AUTOLOG_DIR") or DEFAULT_TRACKING_DIR
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def _flush_own_writes() -> None:
+    """Deliver this process's queued records first (when autolog's runtime is loaded)."""
+    runtime = sys.modules.get("autolog._runtime")
+    flush_for_read = getattr(runtime, "flush_for_read", None)
+    if flush_for_read is not None:
+        flush_for_read()
+
+
+class Client:
+    """Reads runs, metric histories and artifacts from one tracking directory."""
+
+    def __init__(self, tracking_dir: str | None = None) -> None:
+        self.tracking_dir = default_tracking_dir(tracking_dir)
+        self._store = SqliteStore(self.tracking_dir)
+
+    def __repr__(self) -> str:
+        return f"Client({self.tracking_dir!r})"
+
+    def _not_found(self, run_id: str) -> RunNotFound:
+        return RunNotFound(f"no run with id {run_id!r} in {self.tracking_dir}")
+
+    def _connection(self) -> sqlite3.Connection | None:
+        """Flush, then this thread's connection; None when nothing was ever logged here."""
+        _flush_own_writes()
+        if not self._store.exists():
+            return None
+        return self._store.connection()
+
+    def search_runs(
+        self,
+        experiment: str | Sequence[str] | None = None,
+        filter_string: str = "",
+        order_by: Sequence[str] | None = None,
+        max_results: int = 1000,
+    ) -> list[Run]:
+        """Runs of ``experiment`` (a name, a list of names, or None for all) matching the filter.
+
+        ``filter_string`` uses MLflow's grammar (see :mod:`autolog.store.filter`), e.g.
+        ``"metrics.acc > 0.9 and params.model = 'gpt2'"``; ``order_by`` items look like
+        ``"metrics.acc DESC"`` (runs lacking the key come last). Default order: newest first.
+        A malformed filter raises ``ValueError`` naming the bad token and its position.
+        """
+        conn = self._connection()
+        if conn is None:
+            queries.validate_search(filter_string, order_by, max_results)
+            return []
+        dead = self._store.reap_dead_runs(conn)
+        runs = queries.search_runs(conn, experiment, filter_string, order_by, max_results)
+        return [_as_killed(run) if run.run_id in dead else run for run in runs]
+
+    def get_run(self, run_id: str) -> Run:
+        """The run with params, latest metrics and tags; :class:`RunNotFound` if unknown."""
+        conn = self._connection()
+        if conn is None:
+            raise self._not_found(run_id)
+        dead = self._store.reap_dead_runs(conn)
+        run = queries.get_run(conn, run_id)
+        return _as_killed(run) if run.run_id in dead else run
+
+    def get_metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
+        """Every logged point of metric ``key``, ordered by step then timestamp."""
+        conn = self._connection()
+        if conn is None:
+            raise self._not_found(run_id)
+        return queries.get_metric_history(conn, run_id, key)
+
+    def list_experiments(self) -> list[str]:
+        """Names of every experiment in the store, sorted."""
+        conn = self._connection()
+        return [] if conn is None else queries.list_experiments(conn)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]:
+        """The artifacts directly inside ``path`` (the run's root by default), sorted by path."""
+        conn = self._connection()
+        if conn is None or not queries.run_exists(conn, run_id):
+            raise self._not_found(run_id)
+        return artifact_files.list_artifacts(self._store.run_artifact_dir(run_id), path)
+
+    def artifact_path(self, run_id: str, path: str) -> str:
+        """The absolute local path of the run's artifact ``path``; FileNotFoundError if missing."""
+        _flush_own_writes()
+        relative = artifact_files.safe_relative_path(path)
+        run_dir = self._store.run_artifact_dir(run_id)
+        full = os.path.join(run_dir, *relative.split("/")) if relative else run_dir
+        if not os.path.exists(full):
+            raise FileNotFoundError(f"run {run_id!r} has no artifact {path!r} (looked for {full})")
+        return full
+
+    def close(self) -> None:
+        """Close the client's database connections (they also close when it is collected)."""
+        self._store.close()
+
+
+def _as_killed(run: Run) -> Run:
+    """A run whose writer died but could not be marked in the store (read-only copy)."""
+    return run if run.status != "RUNNING" else dataclasses.replace(run, status="KILLED")

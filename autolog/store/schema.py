@@ -1,0 +1,142 @@
+"""The local store's SQLite schema, connection settings and migrations.
+
+Runs are referenced internally by an integer ``run_pk`` (compact metric rows); the public
+``run_id`` is unique in ``runs``. ``meta`` holds ``schema_version``: opening a store applies the
+migrations from its version up to :data:`SCHEMA_VERSION`, and refuses a store written by a newer
+autolog.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Callable
+
+from autolog.store.filter import sql_like
+
+SCHEMA_VERSION = 1
+#: How long a writer waits for another process's transaction before failing (milliseconds).
+BUSY_TIMEOUT_MS = 60_000
+
+_SCHEMA_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE experiments (
+    experiment_id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_time REAL NOT NULL
+);
+CREATE TABLE runs (
+    run_pk INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL UNIQUE,
+    experiment_id INTEGER NOT NULL REFERENCES experiments (experiment_id),
+    name TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    start_time REAL NOT NULL,
+    end_time REAL,
+    parent_run_id TEXT,
+    writer_pid INTEGER,
+    writer_host TEXT,
+    writer_started INTEGER,
+    heartbeat REAL,
+    reaped INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_by_start_time ON runs (start_time);
+CREATE INDEX runs_by_status ON runs (status);
+CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time);
+CREATE TABLE params (
+    run_pk INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, UNIQUE (run_pk, key)
+);
+CREATE TABLE tags (
+    run_pk INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, UNIQUE (run_pk, key)
+);
+CREATE TABLE metrics (
+    run_pk INTEGER NOT NULL, key TEXT NOT NULL, value REAL, step INTEGER NOT NULL,
+    timestamp REAL NOT NULL
+);
+CREATE INDEX metrics_by_run_key_step ON metrics (run_pk, key, step);
+CREATE TABLE latest_metrics (
+    run_pk INTEGER NOT NULL, key TEXT NOT NULL, value REAL, step INTEGER NOT NULL,
+    timestamp REAL NOT NULL, PRIMARY KEY (run_pk, key)
+) WITHOUT ROWID;
+CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, value);
+"""
+
+#: version n -> the function migrating a version-n store to n + 1 (inside one transaction).
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+class SchemaTooNew(RuntimeError):
+    """The store was written by a newer autolog whose schema this one does not know."""
+
+
+def open_connection(db_path: str) -> sqlite3.Connection:
+    """Connect to ``db_path`` (created if missing) in WAL mode, with the schema up to date.
+
+    The connection is in autocommit mode (``isolation_level=None``): writers open their own
+    ``BEGIN IMMEDIATE`` transactions, so a lock is taken up front and waited for, never upgraded.
+    """
+    conn = sqlite3.connect(
+        db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: the metric index stays in memory
+        conn.create_function("autolog_like", 3, sql_like, deterministic=True)
+        _ensure_schema(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _retry_locked(action: Callable[[], object], attempts: int = 100) -> None:
+    """Run ``action``, retrying while SQLite reports the database locked without waiting."""
+    for attempt in range(attempts):
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The store's schema version; 0 for an empty database."""
+    has_meta = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()
+    if not has_meta:
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _ensure_schema(conn: sqlite3.Connection) -> None:
+    version = schema_version(conn)
+    if version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"this autolog store has schema version {version}, newer than the {SCHEMA_VERSION} "
+            "this autolog understands: upgrade autolog-suite"
+        )
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = schema_version(conn)  # another process may have created it meanwhile
+        if version == 0:
+            for statement in _SCHEMA_V1.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+            version = 1
+        while version < SCHEMA_VERSION:
+            MIGRATIONS[version](conn)
+            version += 1
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

@@ -1,0 +1,299 @@
+"""The local store: a tracking directory holding ``autolog.db`` (SQLite, WAL) and ``artifacts/``.
+
+Layout::
+
+    <root>/autolog.db                      runs, params, tags, metric history, latest metrics
+    <root>/artifacts/<run_id>/<path>       artifact files and model directories
+
+:meth:`SqliteStore.write_batch` writes a dispatcher batch as one ``BEGIN IMMEDIATE``
+transaction, so several processes can share a store: each waits for the others' short
+transactions (busy timeout 60 s) and WAL lets readers run alongside. Artifacts are placed before
+the transaction and idempotently, so a retried batch writes nothing twice.
+
+Crash detection (:meth:`SqliteStore.reap_dead_runs`, called before every read by the client): a
+RUNNING run whose writer process is gone (see :mod:`autolog.store.liveness`) is marked KILLED in
+the database, ``end_time`` set to its last heartbeat, so filters and every reader see the same
+status. The mark carries ``reaped = 1``: should the writer prove alive by writing again (a remote
+host that was only silent), the run goes back to RUNNING.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+import warnings
+from typing import Sequence
+
+from autolog.records import Artifact, Metric, ModelRecord, Params, Record, RunEnd, RunStart, Tags
+from autolog.store import artifacts as artifact_files
+from autolog.store.liveness import WriterIdentity, current_writer, writer_is_dead
+from autolog.store.schema import open_connection
+
+DB_FILE = "autolog.db"
+ARTIFACTS_DIR = "artifacts"
+DEFAULT_EXPERIMENT = "Default"
+
+_UPSERT_RUN = """
+INSERT INTO runs (run_id, experiment_id, name, status, start_time, parent_run_id,
+                  writer_pid, writer_host, writer_started, heartbeat)
+VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run_id) DO UPDATE SET
+    experiment_id = excluded.experiment_id, name = excluded.name,
+    status = 'RUNNING', end_time = NULL, start_time = MIN(runs.start_time, excluded.start_time),
+    parent_run_id = COALESCE(runs.parent_run_id, excluded.parent_run_id),
+    writer_pid = excluded.writer_pid, writer_host = excluded.writer_host,
+    writer_started = excluded.writer_started, heartbeat = excluded.heartbeat
+RETURNING run_pk
+"""
+_REWIND_METRICS = "DELETE FROM metrics WHERE run_pk = ? AND step > ?"
+_RECOMPUTE_LATEST = """
+INSERT INTO latest_metrics (run_pk, key, value, step, timestamp)
+SELECT run_pk, key, value, step, timestamp FROM (
+    SELECT run_pk, key, value, step, timestamp,
+           ROW_NUMBER() OVER (PARTITION BY key ORDER BY step DESC, timestamp DESC) AS rank
+    FROM metrics WHERE run_pk = ?
+) WHERE rank = 1
+"""
+_UPSERT_LATEST = """
+INSERT INTO latest_metrics (run_pk, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (run_pk, key) DO UPDATE SET
+    value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
+WHERE (excluded.step, excluded.timestamp) >= (latest_metrics.step, latest_metrics.timestamp)
+"""
+_HEARTBEAT = """
+UPDATE runs SET heartbeat = ?, writer_pid = ?, writer_host = ?, writer_started = ?,
+    status = CASE WHEN reaped THEN 'RUNNING' ELSE status END,
+    end_time = CASE WHEN reaped THEN NULL ELSE end_time END,
+    reaped = 0
+WHERE run_pk = ?
+"""
+
+
+class SqliteStore:
+    """One tracking directory. Connections are opened lazily, one per thread (and per process)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(os.path.expanduser(root))
+        self.db_path = os.path.join(self.root, DB_FILE)
+        self.artifacts_root = os.path.join(self.root, ARTIFACTS_DIR)
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        # Writer caches, used only by the one thread that calls write_batch.
+        self._experiment_ids: dict[str, int] = {}
+        self._run_pks: dict[str, int] = {}
+        self._active_runs: set[int] = set()
+
+    def exists(self) -> bool:
+        """Whether the database file exists (reads of a missing store find nothing)."""
+        return os.path.isfile(self.db_path)
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, creating the store on first use."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():
+            os.makedirs(self.root, exist_ok=True)
+            conn = open_connection(self.db_path)
+            self._local.conn, self._local.pid = conn, os.getpid()
+            with self._lock:
+                self._opened.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every connection this store opened in this process."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+        self._local = threading.local()
+
+    def run_artifact_dir(self, run_id: str) -> str:
+        return artifact_files.run_artifact_dir(self.artifacts_root, run_id)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def write_batch(self, records: Sequence[Record]) -> None:
+        """Store a batch atomically: artifacts first (idempotent), then one transaction."""
+        for record in records:
+            if type(record) is not Metric and isinstance(record, (Artifact, ModelRecord)):
+                self._store_artifact(record)
+        conn = self.connection()
+        active_before = set(self._active_runs)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._write_rows(conn, records)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            # Keys handed out inside the rolled-back transaction may be reused by other writers.
+            self._run_pks.clear()
+            self._experiment_ids.clear()
+            self._active_runs = active_before
+            raise
+
+    def _store_artifact(self, record: Artifact | ModelRecord) -> None:
+        may_link = isinstance(record, ModelRecord) or record.staged
+        try:
+            run_dir = self.run_artifact_dir(record.run_id)
+            target = artifact_files.destination(run_dir, record.local_path, record.artifact_path)
+        except ValueError as exc:
+            warnings.warn(f"autolog: local store skipped an artifact: {exc}", stacklevel=2)
+            return
+        if not os.path.exists(record.local_path):
+            warnings.warn(
+                f"autolog: local store skipped artifact {record.local_path!r}: it no longer exists",
+                stacklevel=2,
+            )
+            return
+        artifact_files.store_artifact(record.local_path, target, may_link=may_link)
+
+    def _write_rows(self, conn: sqlite3.Connection, records: Sequence[Record]) -> None:
+        writer, now = current_writer(), time.time()
+        metrics: list[Metric] = []
+        params: list[tuple[int, str, str]] = []
+        tags: list[tuple[int, str, str]] = []
+        touched: set[int] = set()
+        for record in records:
+            if type(record) is Metric:
+                metrics.append(record)
+                continue
+            if isinstance(record, RunStart):
+                run_pk = self._start_run(conn, record, writer, now)
+                tags.extend((run_pk, k, str(v)) for k, v in record.tags.items())
+            elif isinstance(record, RunEnd):
+                run_pk = self._run_pk(conn, record.run_id, writer, now)
+                status = getattr(record.status, "value", record.status)
+                conn.execute(
+                    "UPDATE runs SET status = ?, end_time = ?, reaped = 0 WHERE run_pk = ?",
+                    (str(status), record.end_time, run_pk),
+                )
+                self._active_runs.discard(run_pk)
+                continue
+            else:
+                run_pk = self._run_pk(conn, record.run_id, writer, now)
+                if isinstance(record, Params):
+                    params.extend((run_pk, k, str(v)) for k, v in record.params.items())
+                elif isinstance(record, Tags):
+                    tags.extend((run_pk, k, str(v)) for k, v in record.tags.items())
+            touched.add(run_pk)
+        if params:
+            conn.executemany("INSERT OR IGNORE INTO params VALUES (?, ?, ?)", params)
+        if tags:
+            conn.executemany(
+                "INSERT INTO tags VALUES (?, ?, ?) "
+                "ON CONFLICT (run_pk, key) DO UPDATE SET value = excluded.value",
+                tags,
+            )
+        if metrics:
+            touched.update(self._write_metrics(conn, metrics, writer, now))
+        beat = (now, writer.pid, writer.host, writer.started)
+        conn.executemany(_HEARTBEAT, [(*beat, run_pk) for run_pk in self._active_runs | touched])
+
+    def _write_metrics(
+        self, conn: sqlite3.Connection, metrics: list[Metric], writer: WriterIdentity, now: float
+    ) -> set[int]:
+        """Append the points; move each (run, key)'s latest point once, computed here."""
+        rows = []
+        append = rows.append
+        latest: dict[tuple[int, str], Metric] = {}
+        last_run_id, run_pk = None, 0
+        for m in metrics:
+            if m.run_id != last_run_id:
+                last_run_id = m.run_id
+                run_pk = self._run_pk(conn, last_run_id, writer, now)
+            step, timestamp = m.step, m.timestamp
+            append((run_pk, m.key, m.value, step, timestamp))
+            slot = (run_pk, m.key)
+            best = latest.get(slot)
+            if best is None or (step, timestamp) >= (best.step, best.timestamp):
+                latest[slot] = m
+        conn.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            _UPSERT_LATEST,
+            [(slot[0], slot[1], m.value, m.step, m.timestamp) for slot, m in latest.items()],
+        )
+        return {slot[0] for slot in latest}
+
+    def _experiment_id(self, conn: sqlite3.Connection, name: str, now: float) -> int:
+        cached = self._experiment_ids.get(name)
+        if cached is None:
+            conn.execute(
+                "INSERT OR IGNORE INTO experiments (name, created_time) VALUES (?, ?)", (name, now)
+            )
+            row = conn.execute("SELECT experiment_id FROM experiments WHERE name = ?", (name,))
+            cached = self._experiment_ids[name] = row.fetchone()[0]
+        return cached
+
+    def _start_run(
+        self, conn: sqlite3.Connection, run: RunStart, writer: WriterIdentity, now: float
+    ) -> int:
+        experiment_id = self._experiment_id(conn, run.experiment or DEFAULT_EXPERIMENT, now)
+        row = conn.execute(
+            _UPSERT_RUN,
+            (run.run_id, experiment_id, run.name or "", run.start_time, run.parent_run_id,
+             writer.pid, writer.host, writer.started, now),
+        ).fetchone()  # fmt: skip
+        run_pk = row[0]
+        self._run_pks[run.run_id] = run_pk
+        self._active_runs.add(run_pk)
+        if run.resume_step is not None:  # resumed from a checkpoint: drop the lost attempt's tail
+            conn.execute(_REWIND_METRICS, (run_pk, run.resume_step))
+            conn.execute("DELETE FROM latest_metrics WHERE run_pk = ?", (run_pk,))
+            conn.execute(_RECOMPUTE_LATEST, (run_pk,))
+        return run_pk
+
+    def _run_pk(
+        self, conn: sqlite3.Connection, run_id: str, writer: WriterIdentity, now: float
+    ) -> int:
+        """The run's key. A record for a run never started creates it in the default experiment."""
+        cached = self._run_pks.get(run_id)
+        if cached is not None:
+            return cached
+        row = conn.execute("SELECT run_pk, status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            return self._start_run(conn, RunStart(run_id, DEFAULT_EXPERIMENT, "", now), writer, now)
+        if row[1] == "RUNNING":
+            self._active_runs.add(row[0])
+        self._run_pks[run_id] = row[0]
+        return row[0]
+
+    # -- crash detection -------------------------------------------------------------------
+
+    def reap_dead_runs(self, conn: sqlite3.Connection | None = None) -> set[str]:
+        """Mark KILLED every RUNNING run whose writer is gone; return the run ids found dead.
+
+        Marking needs a short write; if the store cannot be written (read-only copy, or busy
+        past the timeout) the dead runs are still returned so the caller can report them.
+        """
+        conn = conn or self.connection()
+        running = conn.execute(
+            "SELECT run_pk, run_id, writer_pid, writer_host, writer_started, heartbeat "
+            "FROM runs WHERE status = 'RUNNING'"
+        ).fetchall()
+        now, this_host = time.time(), current_writer().host
+        verdicts: dict[tuple, bool] = {}  # many runs share a local writer: ask about it once
+        dead = []
+        for row in running:
+            writer = row[2:5] if row[3] == this_host else row[2:6]
+            if writer not in verdicts:
+                verdicts[writer] = writer_is_dead(*row[2:6], now, this_host=this_host)
+            if verdicts[writer]:
+                dead.append(row)
+        if not dead:
+            return set()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "UPDATE runs SET status = 'KILLED', end_time = coalesce(heartbeat, start_time), "
+                "reaped = 1 WHERE run_pk = ? AND status = 'RUNNING' AND heartbeat IS ?",
+                [(row[0], row[5]) for row in dead],
+            )
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        return {row[1] for row in dead}
+
