@@ -1,0 +1,155 @@
+"""Fixtures for the MLflow backend suite: a real ``mlflow server`` for the session, and a driver that
+calls the backend as the dispatcher does (``on_run_start`` in the caller's thread, everything else
+in one worker thread)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import pytest
+
+pytest.importorskip("mlflow")
+
+from autolog.records import Artifact, ArtifactKind, Metric, Params, RunEnd, RunStart, RunStatus, Tags  # noqa: E402
+
+
+def _load_harness_module() -> Any:
+    path = Path(__file__).resolve().parents[1] / "harness_mlflow.py"
+    name = "harness_mlflow"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+harness_mlflow = _load_harness_module()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quiet_mlflow() -> Iterator[None]:
+    saved = os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+    yield
+    if saved is None:
+        os.environ.pop("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", None)
+    else:
+        os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = saved
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real ``mlflow server`` (SQLite store, proxied artifacts) shared by the whole session."""
+    server = harness_mlflow.MlflowServer(str(tmp_path_factory.mktemp("mlflow-server"))).start()
+    previous = os.environ.get(harness_mlflow.URI_VARIABLE)
+    os.environ[harness_mlflow.URI_VARIABLE] = server.url  # the contract harness reuses it
+    yield server
+    if previous is None:
+        os.environ.pop(harness_mlflow.URI_VARIABLE, None)
+    else:
+        os.environ[harness_mlflow.URI_VARIABLE] = previous
+    server.stop()
+
+
+@pytest.fixture
+def tracking_uri(mlflow_server: Any) -> str:
+    return mlflow_server.url
+
+
+@pytest.fixture
+def client(tracking_uri: str) -> Any:
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri)
+
+
+class Driver:
+    """Feeds one backend the way the dispatcher does and finds its runs back in MLflow."""
+
+    def __init__(self, backend: Any, experiment: str, client: Any) -> None:
+        self.backend = backend
+        self.experiment = experiment
+        self.client = client
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autolog-lane")
+
+    def call(self, method: str, *args: Any) -> Any:
+        """Run ``backend.<method>(*args)`` in the worker thread; its exception is raised here."""
+        return self._worker.submit(getattr(self.backend, method), *args).result(timeout=120)
+
+    def start(self, name: str = "run", *, parent: str | None = None, tags: Mapping[str, str] | None = None,
+              experiment: str | None = None) -> str:  # fmt: skip
+        run = RunStart(uuid.uuid4().hex, experiment or self.experiment, name, time.time(), parent, dict(tags or {}))
+        self.backend.on_run_start(run)  # the caller's thread, as autolog does
+        self.call("start_run", run)
+        return run.run_id
+
+    def end(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> None:
+        self.call("end_run", RunEnd(run_id, status, time.time()))
+
+    def params(self, run_id: str, params: Mapping[str, str]) -> None:
+        self.call("log_params", run_id, Params(run_id, dict(params)).params)
+
+    def tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        self.call("set_tags", run_id, Tags(run_id, dict(tags)).tags)
+
+    def metrics(self, run_id: str, points: list[tuple[str, float, int]]) -> list[Metric]:
+        now = time.time()
+        records = [Metric(run_id, key, value, step, now + i / 1000) for i, (key, value, step) in enumerate(points)]
+        self.call("log_metrics", run_id, records)
+        return records
+
+    def artifact(self, run_id: str, path: str, artifact_path: str | None = None,
+                 kind: ArtifactKind = ArtifactKind.FILE) -> None:  # fmt: skip
+        self.call("log_artifact", Artifact(run_id, str(path), artifact_path, kind))
+
+    def mlflow_run(self, run_id: str) -> Any:
+        """The MLflow run holding autolog run ``run_id``, read from the server."""
+        run = harness_mlflow.find_run(self.client, run_id)
+        assert run is not None, f"no MLflow run tagged autolog.run_id={run_id}"
+        return run
+
+    def artifacts(self, mlflow_run_id: str) -> set[str]:
+        return harness_mlflow.list_files(self.client, mlflow_run_id)
+
+    def close(self) -> None:
+        self.call("flush")
+        self.call("close")
+        self._worker.shutdown()
+
+
+@pytest.fixture
+def make_driver(tracking_uri: str, client: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """``make_driver(**backend_options)``: a Driver over a new MlflowBackend on the session server,
+    logging to an experiment named after the test."""
+    from autolog.backends.mlflow import MlflowBackend
+
+    drivers: list[Driver] = []
+    experiment = f"autolog-{request.node.name}-{uuid.uuid4().hex[:6]}"
+
+    def make(**options: Any) -> Driver:
+        options.setdefault("tracking_uri", tracking_uri)
+        driver = Driver(MlflowBackend(**options), experiment, client)
+        drivers.append(driver)
+        return driver
+
+    yield make
+    for driver in drivers:
+        driver.close()
+
+
+@pytest.fixture
+def driver(make_driver: Any) -> Any:
+    return make_driver()
+
+
+@pytest.fixture
+def harness_module() -> Any:
+    return harness_mlflow
