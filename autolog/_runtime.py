@@ -262,6 +262,12 @@ def _at_exit() -> None:
     shutdown()
 
 
-atexit.register(_at_exit)
+# Before every ``atexit`` hook when the interpreter allows it: SDKs such as wandb stop their
+# services in ``atexit`` hooks, and autolog must deliver to them first.
+_register_early = getattr(threading, "_register_atexit", None)
+if _register_early is not None:
+    _register_early(_at_exit)
+else:  # pragma: no cover - other interpreters
+    atexit.register(_at_exit)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
