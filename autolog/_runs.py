@@ -300,13 +300,16 @@ def begin_autologged(
     parent: "Run | None" = None,
     run_id: str | None = None,
     resume_step: int | None = None,
+    activate: bool = True,
 ) -> "tuple[Run | None, bool]":
     """The run a patched call logs to: ``(run, owned)``.
 
     The active run when there is one (``owned`` False: autolog must not end it), unless the config
     is ``exclusive``, in which case ``(None, False)`` says: do not log. Otherwise a new active run
     that the caller must end (``owned`` True). ``run_id``/``resume_step`` continue an existing
-    run (resuming from a checkpoint) instead of creating one.
+    run (resuming from a checkpoint) instead of creating one. ``activate=False`` leaves a new run
+    inactive, for callers that cannot guarantee to end it in this context (a framework callback
+    that never hears of an exception must not leave a stale active run behind).
     """
     current = _active.get()
     if parent is None and current is not None:
@@ -324,4 +327,4 @@ def begin_autologged(
         run_id=run_id,
         resume_step=resume_step,
     )
-    return new.activate(), True
+    return (new.activate() if activate else new), True
