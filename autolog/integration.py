@@ -18,6 +18,9 @@ for exact revert. :func:`safe_wrapper` builds the wrapper every integration uses
 from __future__ import annotations
 
 import contextvars
+import copy
+import importlib
+import operator
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Protocol
@@ -54,8 +57,55 @@ class CallHooks(Protocol):
         """The call raised ``exc`` (re-raised unchanged afterwards)."""
 
 
+class _ModuleReference:
+    """Pickles as ``importlib.import_module(name)``: unpickling needs no autolog."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __reduce__(self) -> Any:
+        return importlib.import_module, (self.name,)
+
+
+class _AutologBoundWrapper(wrapt.BoundFunctionWrapper):
+    """A patched method looked up on an instance or class; pickles like the plain method."""
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        if self._self_instance is None:  # ``Class.method``: found again by name on unpickling
+            return getattr, (self._self_owner, self.__name__)
+        return self.__wrapped__.__reduce_ex__(protocol)  # ``obj.method``: getattr(obj, name)
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:  # as ``copy`` does for bound methods
+        if self._self_instance is None:
+            return self
+        return getattr(copy.deepcopy(self._self_instance, memo), self.__name__)
+
+
 class _AutologWrapper(wrapt.FunctionWrapper):
-    """Marks wrappers installed by autolog, so patching twice is detectable."""
+    """Marks wrappers installed by autolog, so patching twice is detectable.
+
+    Patched functions and methods pickle and copy like their originals, by reference, so
+    ``joblib.delayed(est.fit)`` or ``make_scorer(sklearn.metrics.f1_score)`` sent to worker
+    processes keep working (a worker without autolog gets the original).
+    """
+
+    __bound_function_wrapper__ = _AutologBoundWrapper
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        module = getattr(self, "__module__", None)
+        name = getattr(self, "__qualname__", "")
+        if module and name and "." not in name:  # a module's function: by name, like the original
+            return getattr, (_ModuleReference(module), name)
+        return operator.itemgetter(0), ([self.__wrapped__],)
+
+    def __copy__(self) -> Any:  # functions are atomic for ``copy``
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return self
 
 
 def safe_wrapper(

@@ -62,8 +62,11 @@ def resolve_model_uri(uri: str, tracking_dir: str | None = None) -> str:
         run_id, _, path = rest.partition("/")
         if not run_id or not path:
             raise ValueError(f"model URI {uri!r} must look like 'runs:/<run_id>/<artifact path>'")
+        from autolog import _runtime
         from autolog.client import Client
 
+        if tracking_dir is None and _runtime.STATE.config is not None:
+            tracking_dir = _runtime.STATE.config.tracking_dir  # where autolog() is writing
         return Client(tracking_dir).artifact_path(run_id, path)
     if os.path.isdir(uri):
         return uri
@@ -72,6 +75,8 @@ def resolve_model_uri(uri: str, tracking_dir: str | None = None) -> str:
 
 def load_model(uri: str, tracking_dir: str | None = None) -> Any:
     """Load a model logged by autolog, e.g. ``load_model("runs:/<run_id>/model")``.
+
+    ``runs:/`` URIs are looked up in ``tracking_dir``, by default the configured one.
 
     Returns what the flavor's loader returns: the estimator for scikit-learn; for transformers a
     model, or ``(model, tokenizer)`` bundle as documented by that integration.
