@@ -29,8 +29,16 @@ __all__ = ["ArtifactInfo", "Client", "MetricPoint", "Run", "RunNotFound", "defau
 
 
 def default_tracking_dir(explicit: str | None = None) -> str:
-    """``explicit`` if given, else ``AUTOLOG_DIR`` if set, else ``./autolog-runs``; absolute."""
-    path = explicit or os.environ.get("AUTOLOG_DIR") or DEFAULT_TRACKING_DIR
+    """``explicit`` if given, else the directory ``autolog.autolog()`` writes to in this process,
+    else ``AUTOLOG_DIR`` if set, else ``./autolog-runs``; absolute."""
+    runtime = sys.modules.get("autolog._runtime")
+    configured = getattr(getattr(runtime, "STATE", None), "config", None)
+    path = (
+        explicit
+        or (configured.tracking_dir if configured is not None else None)
+        or os.environ.get("AUTOLOG_DIR")
+        or DEFAULT_TRACKING_DIR
+    )
     return os.path.abspath(os.path.expanduser(path))
 
 

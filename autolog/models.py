@@ -62,11 +62,8 @@ def resolve_model_uri(uri: str, tracking_dir: str | None = None) -> str:
         run_id, _, path = rest.partition("/")
         if not run_id or not path:
             raise ValueError(f"model URI {uri!r} must look like 'runs:/<run_id>/<artifact path>'")
-        from autolog import _runtime
-        from autolog.client import Client
+        from autolog.client import Client  # defaults to where autolog() is writing
 
-        if tracking_dir is None and _runtime.STATE.config is not None:
-            tracking_dir = _runtime.STATE.config.tracking_dir  # where autolog() is writing
         return Client(tracking_dir).artifact_path(run_id, path)
     if os.path.isdir(uri):
         return uri

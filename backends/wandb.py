@@ -137,6 +137,9 @@ class WandbBackend(Backend):
         self.prefix_metrics = prefix_metrics
         self._runs: dict[str, _RunState] = {}
         self._user_runs: dict[str, Any] = {}
+        #: how ended runs started, so a late record (post-training metric) resumes the same run
+        self._ended: dict[str, "RunStart"] = {}
+        self._started: dict[str, "RunStart"] = {}
         self._resolved_mode: str | None = None
         self._mode_resolved = False
 
@@ -159,11 +162,16 @@ class WandbBackend(Backend):
                 self.set_tags(run.run_id, run.tags)
             return
         self._runs[run.run_id] = self._init(run)
+        self._ended.pop(run.run_id, None)
+        self._started[run.run_id] = run
 
     def end_run(self, end: "RunEnd") -> None:
         state = self._runs.pop(end.run_id, None)
+        started = self._started.pop(end.run_id, None)
         if state is None or not state.owned:
             return
+        if started is not None:
+            self._ended[end.run_id] = started
         status = getattr(end.status, "value", str(end.status))
         state.run.summary["status"] = status
         state.run.finish(exit_code=0 if status == "FINISHED" else 1)
@@ -276,12 +284,13 @@ class WandbBackend(Backend):
 
     # -- helpers --------------------------------------------------------------------------------
     def _state(self, run_id: str) -> _RunState:
-        """The run's state; a run never announced by ``start_run`` gets a W&B run by its id."""
+        """The run's state. A record for a run that ended (a post-training metric, an evaluation
+        after ``train()``) resumes that W&B run by its id; a run never announced gets one too."""
         state = self._runs.get(run_id)
         if state is None:
             from autolog.records import RunStart
 
-            self.start_run(RunStart(run_id, "", run_id, time.time()))
+            self.start_run(self._ended.pop(run_id, None) or RunStart(run_id, "", run_id, time.time()))
             state = self._runs[run_id]
         return state
 
