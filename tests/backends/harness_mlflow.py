@@ -9,7 +9,6 @@ one takes seconds, and runs never mix because each is found by its ``autolog.run
 from __future__ import annotations
 
 import atexit
-import importlib.util
 import os
 import shutil
 import signal
@@ -22,21 +21,7 @@ import urllib.request
 from typing import Any
 
 
-def _sibling(name: str) -> Any:
-    """Import ``tests/backends/<name>.py`` by path (the tests folder is not a package)."""
-    module = sys.modules.get(name)
-    if module is None:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-_harness = _sibling("harness")
-Harness, ReadBack = _harness.Harness, _harness.ReadBack
+from harness import Harness, ReadBack  # noqa: E402 - tests/backends is on sys.path (conftest)
 
 URI_VARIABLE = "AUTOLOG_TEST_MLFLOW_URI"
 

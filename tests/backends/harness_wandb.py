@@ -15,32 +15,16 @@ data and cache folders under the test's tmp_path, and never with an API key.
 from __future__ import annotations
 
 import glob
-import importlib.util
 import json
 import os
 import struct
-import sys
 import time
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 
-def _sibling(name: str) -> Any:
-    """Import ``tests/backends/<name>.py`` by path (the tests folder is not a package)."""
-    module = sys.modules.get(name)
-    if module is None:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-_harness = _sibling("harness")
-Harness, ReadBack = _harness.Harness, _harness.ReadBack
+from harness import Harness, ReadBack  # noqa: E402 - tests/backends is on sys.path (conftest)
 
 #: wandb settings that keep test runs quick and quiet
 QUIET_SETTINGS = {

@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import string
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -42,25 +41,12 @@ from autolog.records import (
 HERE = Path(__file__).resolve().parent
 
 
-def _import_path(name: str, path: Path) -> Any:
-    module = sys.modules.get(name)
-    if module is not None and Path(getattr(module, "__file__", "")).resolve() == path:
-        return module
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _harness_params() -> list[Any]:
-    _import_path("harness", HERE / "harness.py")
     params = []
     for path in sorted(HERE.glob("harness_*.py")):
         backend_name = path.stem.removeprefix("harness_")
         try:
-            harness_class = _import_path(path.stem, path).HARNESS_CLASS
+            harness_class = importlib.import_module(path.stem).HARNESS_CLASS
         except ImportError as exc:  # its SDK is imported at module level and missing
             harness_class = exc
         params.append(pytest.param(harness_class, id=backend_name))

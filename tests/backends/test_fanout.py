@@ -9,12 +9,9 @@ the failure is reported once with its reason.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import math
-import sys
 import threading
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,27 +23,15 @@ pytest.importorskip("wandb")
 pytest.importorskip("tensorboard")
 pytest.importorskip("sklearn")
 
-HERE = Path(__file__).resolve().parent
 NAMES = ("local", "mlflow", "wandb", "tensorboard")
-
-
-def _load(name: str) -> Any:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
 def harnesses(tmp_path):
     """The contract suite's harnesses: each prepares a real store and reads runs back from it."""
-    _load("harness")
     built = {}
     for name in NAMES:
-        harness = _load(f"harness_{name}").HARNESS_CLASS(tmp_path / name)
+        harness = importlib.import_module(f"harness_{name}").HARNESS_CLASS(tmp_path / name)
         (tmp_path / name).mkdir()
         harness.make_backend()  # sets up the store's location and environment
         built[name] = harness
@@ -63,7 +48,7 @@ def _enable_all(harnesses, extra=()):
         backend_options={
             "mlflow": {"tracking_uri": harnesses["mlflow"].uri},
             "wandb": {"project": "fanout", "dir": from_harness.wandb_dir, "mode": "offline",
-                      "settings": _load("harness_wandb").QUIET_SETTINGS, "prefix_metrics": False},
+                      "settings": importlib.import_module("harness_wandb").QUIET_SETTINGS, "prefix_metrics": False},
             "tensorboard": {"log_dir": harnesses["tensorboard"].log_dir},
         },
         log_models=False,

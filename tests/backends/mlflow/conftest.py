@@ -4,13 +4,10 @@ in one worker thread)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import pytest
@@ -20,18 +17,7 @@ pytest.importorskip("mlflow")
 from autolog.records import Artifact, ArtifactKind, Metric, Params, RunEnd, RunStart, RunStatus, Tags  # noqa: E402
 
 
-def _load_harness_module() -> Any:
-    path = Path(__file__).resolve().parents[1] / "harness_mlflow.py"
-    name = "harness_mlflow"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-harness_mlflow = _load_harness_module()
+import harness_mlflow  # noqa: E402 - tests/backends is on sys.path (its conftest)
 
 
 @pytest.fixture(scope="session", autouse=True)

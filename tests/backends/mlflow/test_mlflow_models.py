@@ -71,7 +71,6 @@ def with_run(record, run_id, artifact_path="model"):
 
 
 def test_sklearn_model_loads_with_mlflow_sklearn_and_pyfunc(driver, tracking_uri, fitted, tmp_path, client):
-    import mlflow
     import mlflow.pyfunc
     import mlflow.sklearn
 
@@ -145,7 +144,6 @@ def test_other_flavors_are_logged_as_their_directory(driver, tmp_path):
 
 
 def test_models_are_registered_as_new_versions_with_the_alias(make_driver, fitted, tmp_path, tracking_uri):
-    import mlflow
 
     name = f"churn-{uuid.uuid4().hex[:8]}"
     driver = make_driver(registered_model_name=name, registered_model_alias="champion")

@@ -3,8 +3,6 @@ and the contract harness's readers (``EventAccumulator`` over a run's folder).""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,20 +15,7 @@ pytest.importorskip("tensorboard")
 from autolog.records import Metric, RunEnd, RunStart, RunStatus  # noqa: E402
 
 
-def _load_harness_module() -> Any:
-    """``tests/backends/harness_tensorboard.py``, under the name the contract suite also gives it."""
-    path = Path(__file__).resolve().parents[1] / "harness_tensorboard.py"
-    module = sys.modules.get("harness_tensorboard")
-    if module is None or Path(getattr(module, "__file__", "")).resolve() != path:
-        spec = importlib.util.spec_from_file_location("harness_tensorboard", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["harness_tensorboard"] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-harness_tensorboard = _load_harness_module()
+import harness_tensorboard  # noqa: E402 - tests/backends is on sys.path (its conftest)
 
 
 class Driver:

@@ -4,8 +4,6 @@ everything else in one worker thread), then reads runs back from their offline f
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -19,20 +17,7 @@ pytest.importorskip("wandb")
 from autolog.records import Artifact, ArtifactKind, Metric, ModelRecord, RunEnd, RunStart, RunStatus  # noqa: E402
 
 
-def _load_harness_module() -> Any:
-    """``tests/backends/harness_wandb.py``, under the name the contract suite also gives it."""
-    path = Path(__file__).resolve().parents[1] / "harness_wandb.py"
-    module = sys.modules.get("harness_wandb")
-    if module is None or Path(getattr(module, "__file__", "")).resolve() != path:
-        spec = importlib.util.spec_from_file_location("harness_wandb", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["harness_wandb"] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-harness_wandb = _load_harness_module()
+import harness_wandb  # noqa: E402 - tests/backends is on sys.path (its conftest)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -14,19 +11,8 @@ pytest.importorskip("wandb")
 from autolog.records import Metric, RunEnd, RunStart, RunStatus  # noqa: E402
 
 
-def _harness_module():
-    here = Path(__file__).resolve().parents[1]
-    for name in ("harness", "harness_wandb"):
-        if name not in sys.modules:
-            spec = importlib.util.spec_from_file_location(name, here / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            spec.loader.exec_module(module)
-    return sys.modules["harness_wandb"]
-
-
 def test_metric_after_end_resumes_the_same_run_in_the_same_project(tmp_path):
-    module = _harness_module()
+    import harness_wandb as module
     harness = module.HARNESS_CLASS(tmp_path)
     backend = harness.make_backend()
     try:
