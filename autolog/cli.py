@@ -153,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunNotFound as exc:
         print(f"autolog: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader went away (``autolog runs | head``): not an error
+        sys.stdout = None  # type: ignore[assignment] - nothing more can be written there
+        return 0
     except (OSError, RuntimeError, sqlite3.Error) as exc:
         where = args.dir or "the tracking directory"
         print(f"autolog: cannot read {where}: {exc}", file=sys.stderr)
