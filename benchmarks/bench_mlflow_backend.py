@@ -7,7 +7,11 @@ given with ``--uri``):
 * ``MlflowBackend.log_metrics`` driven directly with batches as the dispatcher hands them;
 * end to end: ``autolog.autolog(backends=["mlflow"])`` + ``run.log_metric`` + ``autolog.flush``,
   with the caller's cost per point (time until ``log_metric`` returns);
-* one scikit-learn model logged as a native MLflow model (save + upload).
+* one scikit-learn model logged as a native MLflow model (save + upload);
+* side by side on the same server: a LogisticRegression fit (1,000 x 20) with no logging, through
+  ``autolog.autolog(backends=["mlflow"])`` and through ``mlflow.sklearn.autolog()``; and a tiny
+  GPT-2 ``Trainer`` run (``logging_steps=1``) with ``report_to="none"``, through autolog and with
+  ``report_to="mlflow"``: the caller's added time and the ratio autolog / MLflow.
 
     python benchmarks/bench_mlflow_backend.py [--points 100000] [--uri http://127.0.0.1:5000]
 """
@@ -15,7 +19,7 @@ given with ``--uri``):
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import logging
 import os
 import pickle
 import sys
@@ -29,13 +33,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def start_server(directory: str) -> Any:
     """The test suite's ``MlflowServer`` (tests/backends/harness_mlflow.py), started."""
-    path = os.path.join(HERE, os.pardir, "tests", "backends", "harness_mlflow.py")
-    spec = importlib.util.spec_from_file_location("harness_mlflow", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.MlflowServer(directory).start()
+    sys.path.insert(0, os.path.join(HERE, os.pardir, "tests", "backends"))
+    import harness_mlflow
+
+    return harness_mlflow.MlflowServer(directory).start()
 
 
 def bench_mlflow_client(uri: str, points: int) -> float:
@@ -124,12 +125,100 @@ def bench_sklearn_model(uri: str, directory: str) -> float | None:
     return time.perf_counter() - start
 
 
+def _median_seconds(func: Any, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def bench_sklearn_fit(uri: str, directory: str, repeats: int = 5) -> dict[str, float] | None:
+    """Median seconds of one LogisticRegression fit: plain, autolog -> MLflow, mlflow.sklearn.autolog."""
+    try:
+        import mlflow
+        from sklearn.datasets import make_classification
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:
+        return None
+    import autolog
+
+    X, y = make_classification(n_samples=1000, n_features=20, random_state=0)
+    fit = lambda: LogisticRegression(max_iter=500).fit(X, y)  # noqa: E731
+    fit()
+    result = {"plain": _median_seconds(fit, repeats)}
+    autolog.autolog(backends=["mlflow"], backend_options={"mlflow": {"tracking_uri": uri}},
+                    experiment="bench-sklearn-autolog", tracking_dir=directory)  # fmt: skip
+    fit()
+    result["autolog"] = _median_seconds(fit, repeats)
+    start = time.perf_counter()
+    autolog.flush(600)
+    result["autolog_stored"] = time.perf_counter() - start
+    autolog.autolog(disable=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("bench-sklearn-mlflow")
+    mlflow.sklearn.autolog(silent=True)
+    fit()
+    result["mlflow"] = _median_seconds(fit, repeats)
+    mlflow.sklearn.autolog(disable=True)
+    return result
+
+
+def bench_trainer(uri: str, directory: str, steps: int = 100) -> dict[str, float] | None:
+    """Seconds per training step of a tiny GPT-2: none, autolog -> MLflow, report_to="mlflow"."""
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        return None
+    import autolog
+
+    os.environ.update(MLFLOW_TRACKING_URI=uri, MLFLOW_EXPERIMENT_NAME="bench-trainer-mlflow",
+                      HF_HUB_OFFLINE="1", DISABLE_MLFLOW_INTEGRATION="FALSE")  # fmt: skip
+    torch.set_num_threads(1)
+    transformers.utils.logging.set_verbosity_error()
+    rows = [{"input_ids": ids, "labels": ids} for ids in torch.randint(0, 64, (steps * 4, 16))]
+
+    def train(report_to: str) -> float:
+        torch.manual_seed(0)
+        config = transformers.GPT2Config(vocab_size=64, n_positions=16, n_embd=32, n_layer=2, n_head=2)
+        args = transformers.TrainingArguments(
+            output_dir=tempfile.mkdtemp(dir=directory), max_steps=steps, per_device_train_batch_size=4,
+            logging_steps=1, save_strategy="no", report_to=report_to, use_cpu=True, disable_tqdm=True,
+        )  # fmt: skip
+        trainer = transformers.Trainer(model=transformers.GPT2LMHeadModel(config), args=args, train_dataset=rows)
+        trainer.remove_callback(transformers.PrinterCallback)
+        start = time.perf_counter()
+        trainer.train()
+        return (time.perf_counter() - start) / steps
+
+    train("none")  # warm-up
+    result = {"none": train("none")}
+    autolog.autolog(backends=["mlflow"], backend_options={"mlflow": {"tracking_uri": uri}},
+                    experiment="bench-trainer-autolog", tracking_dir=directory)  # fmt: skip
+    result["autolog"] = train("none")
+    autolog.flush(600)
+    autolog.autolog(disable=True)
+    result["mlflow"] = train("mlflow")
+    result["none_again"] = train("none")
+    return result
+
+
+def _print_side_by_side(title: str, unit: float, unit_name: str, base: float, mine: float, peer: float) -> None:
+    mine_added, peer_added = (mine - base) * unit, (peer - base) * unit
+    print(f"  {title}: baseline {base * unit:.2f} {unit_name}; added by autolog {mine_added:.2f}, "
+          f"by MLflow {peer_added:.2f} {unit_name}; autolog/MLflow = {mine_added / peer_added:.1%}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=100_000)
     parser.add_argument("--uri", help="an mlflow server already running (default: start one)")
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
 
     with tempfile.TemporaryDirectory(prefix="autolog-bench-mlflow-") as directory:
         server = None if args.uri else start_server(os.path.join(directory, "server"))
@@ -148,6 +237,16 @@ def main() -> None:
             model_seconds = bench_sklearn_model(uri, directory)
             if model_seconds is not None:
                 print(f"  sklearn model (50 trees) logged in  {model_seconds:>12.2f} s")
+            fits = bench_sklearn_fit(uri, os.path.join(directory, "sk"))
+            if fits is not None:
+                _print_side_by_side("LogisticRegression 1,000x20 fit (median of 5)", 1e3, "ms",
+                                    fits["plain"], fits["autolog"], fits["mlflow"])  # fmt: skip
+                print(f"    autolog's records reached the server {fits['autolog_stored'] * 1e3:.0f} ms after the fits returned")
+            steps = bench_trainer(uri, directory)
+            if steps is not None:
+                base = (steps["none"] + steps["none_again"]) / 2
+                _print_side_by_side("tiny GPT-2 Trainer, 100 steps, logging_steps=1, per step", 1e3, "ms",
+                                    base, steps["autolog"], steps["mlflow"])  # fmt: skip
         finally:
             if server is not None:
                 server.stop()
