@@ -158,6 +158,11 @@ class _Lane:
         batch.release()
         return shed
 
+    def waiting(self) -> int:
+        """Records submitted to this lane and not yet delivered or given up."""
+        with self._cond:
+            return max(self._backlog, 0)
+
     @property
     def stalled(self) -> bool:
         busy = self.busy_since
@@ -352,8 +357,13 @@ class Dispatcher:
         return done
 
     def undelivered(self) -> dict[str, int]:
-        """Records each backend did not receive (failed, shed or dropped), by backend name."""
-        return {lane.name: lane.undelivered + self.dropped for lane in self._lanes}
+        """Records each backend did not receive (failed, shed, dropped, or still waiting for it
+        when the dispatcher closed), by backend name."""
+        waiting = len([r for r in self._queue if type(r) not in (_FlushToken,) and r is not _STOP])
+        return {
+            lane.name: lane.undelivered + lane.waiting() + self.dropped + waiting
+            for lane in self._lanes
+        }
 
     # -- internals -----------------------------------------------------------------------------
     def _drop(self, count: int) -> None:
@@ -432,9 +442,10 @@ class Dispatcher:
     def _report_losses(self) -> None:
         lost = {name: n for name, n in self.undelivered().items() if n}
         if lost:
-            detail = ", ".join(f"{name}: {n}" for name, n in lost.items())
+            detail = ", ".join(f"{n} to {name!r}" for name, n in lost.items())
             warn_once(
                 f"losses:{id(self)}",
-                f"autolog: records not delivered ({detail}). The local store, when enabled, "
-                "holds everything it received.",
+                f"autolog: records not delivered when autolog closed: {detail} (failed, dropped, "
+                "or still waiting for a backend that did not answer in time). Every other backend "
+                "has its records; the local store, when enabled, holds everything it received.",
             )

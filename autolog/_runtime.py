@@ -98,7 +98,29 @@ def configure(cfg: "Config") -> None:
             old = STATE.dispatcher
             _install_dispatcher(cfg)
             if old is not None:
-                old.close(cfg.exit_flush_timeout)
+                _retire(old)
+
+
+#: Dispatchers replaced by a reconfiguration: each is closed (in the background, never making
+#: ``autolog()`` wait for a slow backend) once no open run still logs through it.
+_RETIRING: dict[int, tuple[Any, "threading.Thread | None"]] = {}
+
+
+def _retire(old: Any) -> None:
+    _RETIRING[id(old)] = (old, None)
+    _close_if_unused(old)
+
+
+def _close_if_unused(old: Any) -> None:
+    entry = _RETIRING.get(id(old))
+    if entry is None or entry[1] is not None:
+        return
+    if any(run._dispatcher is old for run in list(OPEN_RUNS.values())):
+        return  # closed when the last of its runs ends
+    timeout = config().exit_flush_timeout
+    closer = threading.Thread(target=old.close, args=(timeout,), name="autolog-retire", daemon=True)
+    _RETIRING[id(old)] = (old, closer)
+    closer.start()
 
 
 def _backend_key(cfg: "Config") -> tuple[Any, ...]:
@@ -176,6 +198,8 @@ def run_starting(start: "RunStart", run: "Run") -> None:
 
 def run_ended(end: "RunEnd", run: "Run") -> None:
     OPEN_RUNS.pop(end.run_id, None)
+    if _RETIRING:
+        _close_if_unused(run._dispatcher)
     _call_plugins("autolog_run_ended", run=end)
 
 
@@ -229,9 +253,15 @@ def shutdown() -> None:
     with STATE.lock:
         current, STATE.dispatcher = STATE.dispatcher, None
         STATE.backend_key = None
+    timeout = STATE.config.exit_flush_timeout if STATE.config else 30.0
     if current is not None:
-        timeout = STATE.config.exit_flush_timeout if STATE.config else 30.0
         current.close(timeout)
+    for old, closer in list(_RETIRING.values()):
+        if closer is None:
+            old.close(timeout)
+        else:
+            closer.join(timeout)
+    _RETIRING.clear()
 
 
 def reset() -> None:

@@ -205,3 +205,40 @@ def test_synchronous_mode_delivers_in_the_callers_thread():
         assert memory.runs[run.run_id].history("m") == [(3, 2.0)]
     assert memory.runs[run.run_id].status == "FINISHED"
     assert threading.active_count() >= 1
+
+
+def test_records_still_waiting_for_a_hung_backend_at_close_are_reported(monkeypatch):
+    monkeypatch.setattr("autolog._dispatch.STALL_SECONDS", 0.2)
+    hung = HangingBackend()
+    dispatcher = Dispatcher([hung, MemoryBackend()], flush_interval=0.05)
+    dispatcher.emit(_start())
+    for step in range(10):
+        dispatcher.emit(Metric("r1", "m", 1.0, step, 0.0))
+    with pytest.warns(autolog.AutologWarning, match=r"11 to 'hanging'"):
+        dispatcher.close(timeout=1)
+    hung.release.set()
+
+
+def test_reconfiguring_inside_a_run_keeps_its_records_and_never_waits_for_old_backends(monkeypatch):
+    monkeypatch.setattr("autolog._dispatch.STALL_SECONDS", 0.2)
+    first, second, hung = MemoryBackend(), MemoryBackend(), HangingBackend()
+    autolog.autolog(backends=[first, hung], exit_flush_timeout=1)
+    run = autolog.run(name="spans a reconfiguration")
+    run.log_metric("before", 1.0)
+    started = time.monotonic()
+    autolog.autolog(backends=[second])  # the old dispatcher stays open for this run
+    assert time.monotonic() - started < 1.0
+    run.log_metric("after", 2.0)
+    run.end()
+    with autolog.run() as later:
+        later.log_metric("new", 3.0)
+    autolog.flush(10)
+    from autolog import _runtime
+
+    for _, closer in list(_runtime._RETIRING.values()):
+        if closer is not None:
+            closer.join(5)
+    assert first.runs[run.run_id].history("after") == [(0, 2.0)]
+    assert first.runs[run.run_id].status == "FINISHED"
+    assert list(second.runs) == [later.run_id]
+    hung.release.set()
