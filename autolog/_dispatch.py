@@ -295,10 +295,6 @@ class Dispatcher:
         elif len(queue) >= self.batch_size:
             self._wake.set()
 
-    def emit_many(self, records: Iterable[Record]) -> None:
-        for record in records:
-            self.emit(record)
-
     def wake(self) -> None:
         """Deliver soon (a run ended) without waiting for the interval."""
         self._wake.set()

@@ -15,7 +15,7 @@ not grow with the data.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 _NUMPY_TO_COLUMN = {
     "bool": "boolean",
@@ -131,19 +131,3 @@ def input_example(data: Any, rows: int = 5) -> dict[str, Any] | None:
     values = [[_plain(v) for v in row] if isinstance(row, (list, tuple)) else [_plain(row)] for row in values]
     width = len(values[0]) if values else 0
     return {"columns": [f"x{i}" for i in range(width)], "data": values}
-
-
-def tensor_example(batch: Mapping[str, Any], rows: int = 2) -> dict[str, Any]:
-    """The first ``rows`` rows of each tensor in a batch dict, as plain nested lists."""
-    out: dict[str, Any] = {}
-    for key, value in batch.items():
-        if hasattr(value, "detach"):
-            value = value[:rows].detach().cpu().tolist()
-        elif hasattr(value, "tolist"):
-            value = value[:rows].tolist()
-        elif isinstance(value, (list, tuple)):
-            value = list(value[:rows])
-        else:
-            continue
-        out[str(key)] = value
-    return {"inputs": out}

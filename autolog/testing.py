@@ -115,8 +115,5 @@ class MemoryBackend(Backend):
         assert len(self.runs) == 1, f"expected one run, got {len(self.runs)}"
         return next(iter(self.runs.values()))
 
-    def runs_named(self, name: str) -> list[MemoryRun]:
-        return [r for r in self.runs.values() if r.start.name == name]
-
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "runs": len(self.runs)}
