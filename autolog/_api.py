@@ -11,12 +11,12 @@ from autolog.backend import Backend
 def autolog(
     backends: "Sequence[str | Backend] | str | Backend | None" = None,
     *,
-    disable: bool = False,
-    exclusive: bool = False,
-    silent: bool = False,
-    log_models: bool = True,
-    log_signatures: bool = True,
-    log_input_examples: bool = True,
+    disable: bool | None = None,
+    exclusive: bool | None = None,
+    silent: bool | None = None,
+    log_models: bool | None = None,
+    log_signatures: bool | None = None,
+    log_input_examples: bool | None = None,
     experiment: str | None = None,
     **options: Any,
 ) -> None:
@@ -26,6 +26,10 @@ def autolog(
     plugin's) and/or :class:`autolog.Backend` instances; default ``["local"]`` or
     ``AUTOLOG_BACKENDS``. Frameworks imported after this call are patched on import. Calling it
     again reconfigures without patching twice; ``disable=True`` reverts every patch.
+
+    An argument left at None takes its ``AUTOLOG_*`` environment variable, else the default
+    (``disable``, ``exclusive``, ``silent``: False; ``log_models``, ``log_signatures``,
+    ``log_input_examples``: True; ``experiment``: "Default").
 
     Further keyword options: ``tracking_dir``, ``log_datasets``, ``synchronous``,
     ``flush_interval``, ``registered_model_name``, ``registered_model_alias``,

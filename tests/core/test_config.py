@@ -47,3 +47,19 @@ def test_integration_sections_and_option_lookup():
 
 def test_single_backend_name_is_accepted():
     assert config.resolve(environ={}, backends="local").backends == ("local",)
+
+
+def test_environment_applies_to_arguments_the_call_leaves_out(monkeypatch, recwarn):
+    import autolog
+    from autolog import _runtime
+    from autolog.testing import MemoryBackend
+
+    monkeypatch.setenv("AUTOLOG_SILENT", "1")
+    monkeypatch.setenv("AUTOLOG_LOG_MODELS", "0")
+    autolog.autolog(backends=[MemoryBackend()])
+    assert _runtime.config().silent is True and _runtime.config().log_models is False
+    with autolog.run() as run:
+        run.log_metric("loss", "not a number")  # silent: goes to the 'autolog' logger
+    assert not [w for w in recwarn.list if issubclass(w.category, autolog.AutologWarning)]
+    autolog.autolog(backends=[MemoryBackend()], log_models=True)
+    assert _runtime.config().log_models is True
