@@ -5,18 +5,16 @@ in one worker thread)."""
 from __future__ import annotations
 
 import os
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator
 
 import pytest
 
 pytest.importorskip("mlflow")
 
-from autolog.records import Artifact, ArtifactKind, Metric, Params, RunEnd, RunStart, RunStatus, Tags  # noqa: E402
 
 
+from driver import BackendDriver  # noqa: E402 - tests/backends is on sys.path (its conftest)
 import harness_mlflow  # noqa: E402 - tests/backends is on sys.path (its conftest)
 
 
@@ -57,44 +55,12 @@ def client(tracking_uri: str) -> Any:
     return MlflowClient(tracking_uri)
 
 
-class Driver:
+class Driver(BackendDriver):
     """Feeds one backend the way the dispatcher does and finds its runs back in MLflow."""
 
     def __init__(self, backend: Any, experiment: str, client: Any) -> None:
-        self.backend = backend
-        self.experiment = experiment
+        super().__init__(backend, experiment)
         self.client = client
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autolog-lane")
-
-    def call(self, method: str, *args: Any) -> Any:
-        """Run ``backend.<method>(*args)`` in the worker thread; its exception is raised here."""
-        return self._worker.submit(getattr(self.backend, method), *args).result(timeout=120)
-
-    def start(self, name: str = "run", *, parent: str | None = None, tags: Mapping[str, str] | None = None,
-              experiment: str | None = None) -> str:  # fmt: skip
-        run = RunStart(uuid.uuid4().hex, experiment or self.experiment, name, time.time(), parent, dict(tags or {}))
-        self.backend.on_run_start(run)  # the caller's thread, as autolog does
-        self.call("start_run", run)
-        return run.run_id
-
-    def end(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> None:
-        self.call("end_run", RunEnd(run_id, status, time.time()))
-
-    def params(self, run_id: str, params: Mapping[str, str]) -> None:
-        self.call("log_params", run_id, Params(run_id, dict(params)).params)
-
-    def tags(self, run_id: str, tags: Mapping[str, str]) -> None:
-        self.call("set_tags", run_id, Tags(run_id, dict(tags)).tags)
-
-    def metrics(self, run_id: str, points: list[tuple[str, float, int]]) -> list[Metric]:
-        now = time.time()
-        records = [Metric(run_id, key, value, step, now + i / 1000) for i, (key, value, step) in enumerate(points)]
-        self.call("log_metrics", run_id, records)
-        return records
-
-    def artifact(self, run_id: str, path: str, artifact_path: str | None = None,
-                 kind: ArtifactKind = ArtifactKind.FILE) -> None:  # fmt: skip
-        self.call("log_artifact", Artifact(run_id, str(path), artifact_path, kind))
 
     def mlflow_run(self, run_id: str) -> Any:
         """The MLflow run holding autolog run ``run_id``, read from the server."""
@@ -104,11 +70,6 @@ class Driver:
 
     def artifacts(self, mlflow_run_id: str) -> set[str]:
         return harness_mlflow.list_files(self.client, mlflow_run_id)
-
-    def close(self) -> None:
-        self.call("flush")
-        self.call("close")
-        self._worker.shutdown()
 
 
 @pytest.fixture
