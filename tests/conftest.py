@@ -9,6 +9,19 @@ from autolog import _plugins, _runtime, _safety
 from autolog.testing import MemoryBackend
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _mlflow_default_store_outside_the_checkout(tmp_path_factory):
+    """MLflow's default store is ``./mlflow.db``: any use of it in a test lands in a temp dir."""
+    import os
+
+    if "MLFLOW_TRACKING_URI" in os.environ:
+        yield
+        return
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp_path_factory.mktemp('mlflow-default')}/mlflow.db"
+    yield
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_autolog(tmp_path, monkeypatch):
     """Each test: internal errors raise, the default store lives in tmp_path, state is reset."""
