@@ -123,6 +123,9 @@ class _Lane:
         self.undelivered = 0
         self.consecutive_failures = 0
         self.busy_since: float | None = None
+        #: when the backend's current run of transient failures began: the retry budget is shared
+        #: by every call of an outage, so a long one costs ``retry_seconds`` once, not per call
+        self.down_since: float | None = None
         self._items: deque[Any] = deque()
         self._backlog = 0
         self._cond = threading.Condition()
@@ -200,7 +203,6 @@ class _Lane:
 
     def _call(self, func: Callable[..., Any], args: tuple[Any, ...], count: int, what: str) -> None:
         delay = 0.1
-        deadline = time.monotonic() + self.retry_seconds
         while True:
             if self.disabled:
                 self.undelivered += count
@@ -210,7 +212,10 @@ class _Lane:
                 func(*args)
             except Exception as exc:  # noqa: BLE001 - a backend's error must not escape its lane
                 transient = self._safe(self.backend.is_transient, (exc,), "is_transient")
-                if transient and time.monotonic() + delay < deadline:
+                now = time.monotonic()
+                if transient and self.down_since is None:
+                    self.down_since = now
+                if transient and now + delay < self.down_since + self.retry_seconds:
                     logger.debug("autolog: %s.%s failed (%r); retrying in %.1fs", self.name, what, exc, delay)
                     time.sleep(delay)
                     delay = min(delay * 2, 5.0)
@@ -219,6 +224,7 @@ class _Lane:
                 return
             else:
                 self.consecutive_failures = 0
+                self.down_since = None
                 return
             finally:
                 self.busy_since = None

@@ -39,7 +39,7 @@ class Config:
     batch_size: int = 5000
     #: Metric points held at most; past it new points are dropped (and counted, and reported).
     max_queue_size: int = 2_000_000
-    #: Seconds a failing backend call is retried with back-off before its records are given up.
+    #: Seconds a backend outage is retried with back-off before its records are given up.
     retry_seconds: float = 30.0
     #: Seconds ``flush`` waits at exit.
     exit_flush_timeout: float = 30.0

@@ -242,3 +242,33 @@ def test_reconfiguring_inside_a_run_keeps_its_records_and_never_waits_for_old_ba
     assert first.runs[run.run_id].status == "FINISHED"
     assert list(second.runs) == [later.run_id]
     hung.release.set()
+
+
+class DownBackend(MemoryBackend):
+    """A server that is down: every call fails with a connection error."""
+
+    name = "down"
+
+    def __init__(self):
+        super().__init__()
+        self.attempts = 0
+
+    def start_run(self, run):
+        self.attempts += 1
+        raise ConnectionError("connection refused")
+
+    log_params = log_metrics = end_run = start_run
+
+
+def test_an_outage_spends_the_retry_budget_once_not_once_per_call(recwarn):
+    down = DownBackend()
+    dispatcher = Dispatcher([down], flush_interval=0.05, retry_seconds=0.5)
+    for index in range(6):
+        dispatcher.emit(RunStart(f"r{index}", "exp", "n", time.time()))
+    dispatcher.flush(30)
+    # the first call retries within the 0.5 s budget (about 3 attempts); once it is spent, each
+    # later call is tried once until five failures in a row put the backend aside. A budget per
+    # call would have retried every one of them (about 15 attempts).
+    assert 5 <= down.attempts <= 9
+    assert any("put aside" in str(w.message) for w in recwarn.list)
+    dispatcher.close(1)
