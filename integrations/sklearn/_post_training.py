@@ -97,16 +97,21 @@ def guards_metric(instance: Any) -> bool:
 
 
 # -- hooks --------------------------------------------------------------------------------------
+def _run_and_dataset(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str] | None:
+    """The logged model's run and the name of the data a predict/score call is given, if both."""
+    run_id = run_of(instance)
+    x = args[0] if args else kwargs.get("X")
+    if run_id is None or x is None:
+        return None
+    name = _dataset_name(run_id, x)
+    return None if name is None else (run_id, name)
+
+
 class PredictHooks:
     """Around ``predict``-like methods of a logged model: remember the result."""
 
     def before(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        run_id = run_of(instance)
-        x = args[0] if args else kwargs.get("X")
-        if run_id is None or x is None:
-            return None
-        name = _dataset_name(run_id, x)
-        return None if name is None else (run_id, name)
+        return _run_and_dataset(instance, args, kwargs)
 
     def after(self, state: Any, result: Any) -> None:
         run_id, name = state
@@ -120,12 +125,8 @@ class ScoreHooks:
     """Around ``score`` of a logged model: log ``<EstimatorClass>_score_<dataset>``."""
 
     def before(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        run_id = run_of(instance)
-        x = args[0] if args else kwargs.get("X")
-        if run_id is None or x is None:
-            return None
-        name = _dataset_name(run_id, x)
-        return None if name is None else (run_id, f"{type(instance).__name__}_score", name)
+        target = _run_and_dataset(instance, args, kwargs)
+        return None if target is None else (target[0], f"{type(instance).__name__}_score", target[1])
 
     def after(self, state: Any, result: Any) -> None:
         run_id, prefix, dataset = state
