@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from autolog import _runtime, config as _config
+from autolog import _session, config as _config
 from autolog.backend import Backend
 
 
@@ -50,13 +50,13 @@ def autolog(
         experiment=experiment,
         **options,
     )
+    session = _session.current()
     if cfg.disable:
         _integration.disable_all()
-        _runtime.STATE.config = cfg
-        _runtime.STATE.enabled = False
+        session.set_disabled(cfg)
         return
-    _runtime.configure(cfg)
-    _runtime.STATE.enabled = True
+    session.configure(cfg)
+    session.enabled = True
     _integration.enable(cfg)
 
 
@@ -65,4 +65,4 @@ def flush(timeout: float | None = None) -> bool:
 
     Returns False if ``timeout`` seconds passed first (records stay queued and keep going).
     """
-    return _runtime.flush(timeout)
+    return _session.current().flush(timeout)

@@ -16,15 +16,21 @@ import os
 import shutil
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from typing import Any, Callable, Iterable, Sequence
 
 from autolog._safety import logger, testing, warn_once
 from autolog.backend import Backend, overrides_write_batch
-from autolog.records import Artifact, Metric, ModelRecord, Params, Record, RunEnd, RunStart, Tags
+from autolog.records import Artifact, Metric, ModelRecord, Params, Plot, Record, RunEnd, RunStart, Tags
 
 #: A lane is "stalled" when one backend call has been running this long; flushes stop waiting.
 STALL_SECONDS = 10.0
+#: Records waiting for a journal backend (the local store) past which loggers are slowed down to
+#: its writing speed, so a hard kill never loses more than about ``flush_interval`` of records
+#: at any logging rate. About a tenth of a second of the local store's writing.
+JOURNAL_HIGH_WATER = 20_000
+#: The longest one ``emit`` waits for room (a stuck journal never stops training).
+THROTTLE_MAX_WAIT = 1.0
 
 
 class _FlushToken:
@@ -72,20 +78,20 @@ def remove_staged(paths: Iterable[str]) -> None:
                 pass
 
 
-def plan_calls(records: Sequence[Record]) -> list[tuple[str, tuple[Any, ...], int]]:
+def plan_calls(records: Sequence[Record]) -> list[tuple[str, tuple[Any, ...], list[Record]]]:
     """Group a batch into as few backend calls as possible, keeping each run's order.
 
     Metric points of a run are held back and sent as one ``log_metrics`` call just before that
     run's next non-metric record (or at the end), so ``end_run`` always follows its metrics.
-    Returns ``(method name, args, number of records)`` triples.
+    Returns ``(method name, args, the records the call carries)`` triples.
     """
-    calls: list[tuple[str, tuple[Any, ...], int]] = []
+    calls: list[tuple[str, tuple[Any, ...], list[Record]]] = []
     pending: dict[str, list[Metric]] = {}
 
     def release(run_id: str) -> None:
         points = pending.pop(run_id, None)
         if points:
-            calls.append(("log_metrics", (run_id, points), len(points)))
+            calls.append(("log_metrics", (run_id, points), points))  # type: ignore[arg-type]
 
     for record in records:
         kind = type(record)
@@ -94,41 +100,87 @@ def plan_calls(records: Sequence[Record]) -> list[tuple[str, tuple[Any, ...], in
             continue
         release(record.run_id)
         if kind is Params:
-            calls.append(("log_params", (record.run_id, record.params), 1))  # type: ignore[union-attr]
+            calls.append(("log_params", (record.run_id, record.params), [record]))  # type: ignore[union-attr]
         elif kind is Tags:
-            calls.append(("set_tags", (record.run_id, record.tags), 1))  # type: ignore[union-attr]
+            calls.append(("set_tags", (record.run_id, record.tags), [record]))  # type: ignore[union-attr]
         elif kind is RunStart:
-            calls.append(("start_run", (record,), 1))
+            calls.append(("start_run", (record,), [record]))
         elif kind is RunEnd:
-            calls.append(("end_run", (record,), 1))
+            calls.append(("end_run", (record,), [record]))
         elif kind is Artifact:
-            calls.append(("log_artifact", (record,), 1))
+            calls.append(("log_artifact", (record,), [record]))
         elif kind is ModelRecord:
-            calls.append(("log_model", (record,), 1))
+            calls.append(("log_model", (record,), [record]))
+        elif kind is Plot:
+            calls.append(("log_plot", (record,), [record]))
     for run_id in list(pending):
         release(run_id)
     return calls
 
 
-class _Lane:
-    """One backend's delivery thread: a queue of batches, retries, and failure bookkeeping."""
+#: Seconds between probes of a backend put aside after an outage: doubling up to this.
+PROBE_MAX_SECONDS = 60.0
+PROBE_FIRST_SECONDS = 1.0
 
-    def __init__(self, backend: Backend, retry_seconds: float, max_backlog: int) -> None:
+_KIND_NAMES = {
+    Metric: "metric points", Params: "params", Tags: "tags", RunStart: "run starts",
+    RunEnd: "run ends", Artifact: "artifacts", ModelRecord: "models", Plot: "plots",
+}  # fmt: skip
+
+
+def count_kinds(records: Iterable[Any], into: "Counter[str] | None" = None) -> "Counter[str]":
+    """How many records of each kind (for precise loss reports)."""
+    counts: Counter[str] = Counter() if into is None else into
+    for record in records:
+        name = _KIND_NAMES.get(type(record))
+        if name is not None:
+            counts[name] += 1
+    return counts
+
+
+class _Lane:
+    """One backend's delivery thread: a queue of batches, retries, and failure bookkeeping.
+
+    A transient failure (``Backend.is_transient``: network trouble, a busy server) is retried
+    with back-off for ``retry_seconds``; past that the backend is *aside*: its records wait in
+    this lane (metric points are shed past ``max_backlog``, counted) while it is probed with the
+    same call at growing intervals (1 s doubling to 60 s); once it answers, everything it missed
+    is delivered in order. A backend whose calls fail five times in a row for other reasons is
+    *disabled* for the rest of the configuration: those errors do not heal by waiting.
+    """
+
+    def __init__(
+        self, backend: Backend, retry_seconds: float, max_backlog: int, on_progress: Callable[[], None] | None = None
+    ) -> None:
         self.backend = backend
         self.name = getattr(backend, "name", type(backend).__name__)
+        #: the local store: loggers wait for it rather than let unwritten records pile up
+        self.journal = bool(getattr(backend, "journal", False))
+        self._on_progress = on_progress
         self.retry_seconds = retry_seconds
         self.max_backlog = max_backlog
         self.whole_batches = overrides_write_batch(backend)
         self.disabled = False
+        #: in an outage past the retry budget: records wait here, the backend is probed
+        self.aside = False
         self.undelivered = 0
+        self.lost_kinds: Counter[str] = Counter()
         self.consecutive_failures = 0
         self.busy_since: float | None = None
         #: when the backend's current run of transient failures began: the retry budget is shared
         #: by every call of an outage, so a long one costs ``retry_seconds`` once, not per call
         self.down_since: float | None = None
+        #: seconds the last delivery took (the dispatcher wakes that much earlier)
+        self.last_duration = 0.0
         self._items: deque[Any] = deque()
+        self._current: _Batch | None = None
         self._backlog = 0
         self._cond = threading.Condition()
+        self._abandon = threading.Event()
+        #: cuts a probe's wait short (set by ``probe_now`` and ``abandon``)
+        self._probe_wake = threading.Event()
+        #: probes made so far (``probe_now`` callers wait for the next one)
+        self.probes = 0
         self._thread: threading.Thread | None = None
 
     # -- called by the dispatcher thread -------------------------------------------------------
@@ -150,6 +202,7 @@ class _Lane:
         kept = [r for r in batch.records if type(r) is not Metric]
         dropped = len(batch.records) - len(kept)
         self.undelivered += dropped
+        self.lost_kinds["metric points"] += dropped
         warn_once(
             f"backlog:{self.name}",
             f"autolog: backend {self.name!r} is far behind ({self._backlog} records waiting); "
@@ -166,6 +219,41 @@ class _Lane:
         with self._cond:
             return max(self._backlog, 0)
 
+    def waiting_kinds(self) -> "Counter[str]":
+        """The kinds of the records still waiting in this lane."""
+        counts: Counter[str] = Counter()
+        with self._cond:
+            items = list(self._items)
+            if self._current is not None:
+                items.append(self._current)
+        for item in items:
+            if type(item) is _Batch:
+                count_kinds(item.records, counts)
+        return counts
+
+    def abandon(self) -> None:
+        """Stop retrying and probing (closing): what is left is counted as undelivered."""
+        self._abandon.set()
+        self._probe_wake.set()
+        with self._cond:
+            self._cond.notify()
+
+    def probe_now(self, timeout: float) -> bool:
+        """An aside backend is probed at once (at exit); True if it answered within ``timeout``."""
+        if not self.aside:
+            return True
+        seen = self.probes
+        self._probe_wake.set()
+        deadline = time.monotonic() + timeout
+        while self.aside and self.probes == seen and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return not self.aside
+
+    @property
+    def answering(self) -> bool:
+        """Worth waiting for in a flush: neither disabled nor aside."""
+        return not (self.disabled or self.aside)
+
     @property
     def stalled(self) -> bool:
         busy = self.busy_since
@@ -178,66 +266,109 @@ class _Lane:
                 while not self._items:
                     self._cond.wait()
                 item = self._items.popleft()
+                if type(item) is _Batch:
+                    self._current = item
             if item is _STOP:
-                self._safe(self.backend.close, (), "close")
+                if not self._abandon.is_set():  # an abandoned backend may hang in close too
+                    self._safe(self.backend.close, (), "close")
                 return
             if type(item) is _FlushToken:
-                if not self.disabled:
+                if self.answering:
                     self._safe(self.backend.flush, (), "flush")
                 item.events[id(self)].set()
                 continue
+            started = time.monotonic()
             try:
                 self.deliver(item.records)
             finally:
                 with self._cond:
                     self._backlog -= len(item.records)
+                    self._current = None
                 item.release()
+                self.last_duration = time.monotonic() - started
+                if self._on_progress is not None:
+                    self._on_progress()
 
     def deliver(self, records: Sequence[Record]) -> None:
         """Deliver ``records`` to the backend (also used directly in synchronous mode)."""
         if self.whole_batches:
-            self._call(self.backend.write_batch, (records,), len(records), "write_batch")
+            self._call(self.backend.write_batch, (records,), records, "write_batch")
         else:
-            for method, args, count in plan_calls(records):
-                self._call(getattr(self.backend, method), args, count, method)
+            for method, args, part in plan_calls(records):
+                self._call(getattr(self.backend, method), args, part, method)
 
-    def _call(self, func: Callable[..., Any], args: tuple[Any, ...], count: int, what: str) -> None:
+    def _call(self, func: Callable[..., Any], args: tuple[Any, ...], records: Sequence[Record], what: str) -> None:
         delay = 0.1
+        probe = PROBE_FIRST_SECONDS
         while True:
-            if self.disabled:
-                self.undelivered += count
+            if self.disabled or self._abandon.is_set():
+                self._give_up(records)
                 return
             self.busy_since = time.monotonic()
             try:
                 func(*args)
             except Exception as exc:  # noqa: BLE001 - a backend's error must not escape its lane
+                self.busy_since = None
                 transient = self._safe(self.backend.is_transient, (exc,), "is_transient")
+                if not transient:
+                    self._failed(exc, records, what)
+                    return
                 now = time.monotonic()
-                if transient and self.down_since is None:
+                if self.down_since is None:
                     self.down_since = now
-                if transient and now + delay < self.down_since + self.retry_seconds:
+                if not self.aside and now + delay < self.down_since + self.retry_seconds:
                     logger.debug("autolog: %s.%s failed (%r); retrying in %.1fs", self.name, what, exc, delay)
-                    time.sleep(delay)
+                    self._abandon.wait(delay)
                     delay = min(delay * 2, 5.0)
                     continue
-                self._failed(exc, count, what, transient)
-                return
+                if not self.aside:
+                    self._put_aside(exc, what)
+                else:
+                    self.probes += 1
+                self._probe_wake.wait(probe)  # probe again with the same call: nothing is skipped
+                self._probe_wake.clear()
+                probe = min(probe * 2, PROBE_MAX_SECONDS)
+                continue
             else:
+                self.busy_since = None
                 self.consecutive_failures = 0
+                if self.aside:
+                    self.probes += 1
+                    self._back()
                 self.down_since = None
                 return
-            finally:
-                self.busy_since = None
 
-    def _failed(self, exc: Exception, count: int, what: str, retried: bool) -> None:
-        self.undelivered += count
+    def _put_aside(self, exc: Exception, what: str) -> None:
+        self.aside = True
+        warn_once(
+            f"backend-aside:{self.name}",
+            f"autolog: backend {self.name!r} has not answered for {self.retry_seconds:g}s "
+            f"(last error in {what}: {type(exc).__name__}: {exc}). Training continues; its records "
+            "are kept and it is probed with growing intervals (up to 60s) until it answers, then "
+            "they are delivered. Other backends are not affected.",
+        )
+
+    def _back(self) -> None:
+        down = time.monotonic() - (self.down_since or time.monotonic())
+        self.aside = False
+        warn_once(
+            f"backend-back:{self.name}:{int(time.time())}",
+            f"autolog: backend {self.name!r} answers again after {down:.0f}s; delivering the "
+            f"{self.waiting()} record(s) it missed.",
+        )
+
+    def _give_up(self, records: Sequence[Record]) -> None:
+        self.undelivered += len(records)
+        count_kinds(records, self.lost_kinds)
+
+    def _failed(self, exc: Exception, records: Sequence[Record], what: str) -> None:
+        self._give_up(records)
         self.consecutive_failures += 1
-        after = f" after retrying for {self.retry_seconds:g}s" if retried else ""
         warn_once(
             f"backend-failed:{self.name}",
-            f"autolog: backend {self.name!r} failed in {what}{after} ({type(exc).__name__}: {exc}); "
-            f"{count} record(s) were not delivered to it. Training continues and other backends "
-            "still receive everything (the local store, when enabled, holds all records).",
+            f"autolog: backend {self.name!r} failed in {what} ({type(exc).__name__}: {exc}); "
+            f"{len(records)} record(s) were not delivered to it. Training continues and other "
+            "backends still receive everything (the local store, when enabled, holds all records).",
         )
         if self.consecutive_failures >= 5:
             self.disabled = True
@@ -258,8 +389,31 @@ class _Lane:
 _STOP = object()
 
 
+class NullDispatcher:
+    """Used where this process must not log (forked child, non-zero rank): drops everything."""
+
+    backends: list[Backend] = []
+
+    def emit(self, record: Any) -> None:
+        pass
+
+    def wake(self) -> None:
+        pass
+
+    def flush(self, timeout: float | None = None) -> bool:
+        return True
+
+    def close(self, timeout: float | None = None) -> bool:
+        return True
+
+
 class Dispatcher:
-    """Queues records from any thread and delivers them to ``backends`` in batches."""
+    """Queues records from any thread and delivers them to ``backends`` in batches.
+
+    The dispatcher thread wakes every ``flush_interval`` seconds (earlier by the time the
+    slowest backend's last delivery took, so a record is stored within about ``flush_interval``
+    of being logged), or as soon as ``batch_size`` records wait.
+    """
 
     def __init__(
         self,
@@ -277,10 +431,16 @@ class Dispatcher:
         self.batch_size = batch_size
         self.max_queue_size = max_queue_size
         self.dropped = 0
-        self._lanes = [_Lane(b, retry_seconds, max_queue_size) for b in self.backends]
+        self._lanes = [_Lane(b, retry_seconds, max_queue_size, self._journal_progress) for b in self.backends]
+        self._journals = [lane for lane in self._lanes if lane.journal]
         self._queue: deque[Any] = deque()
         self._wake = threading.Event()
+        #: set while a journal is too far behind: ``emit`` then waits for ``_room``
+        self._throttle = False
+        self._room = threading.Event()
+        self._room.set()
         self._closed = False
+        self._detached = False
         self._thread: threading.Thread | None = None
         if not synchronous:
             for lane in self._lanes:
@@ -290,20 +450,46 @@ class Dispatcher:
 
     # -- caller side ---------------------------------------------------------------------------
     def emit(self, record: Record) -> None:
-        """Queue one record. Cheap: never blocks, never raises for a full queue."""
+        """Queue one record. Cheap: never raises, and waits only while the local store is more
+        than :data:`JOURNAL_HIGH_WATER` records behind (at most :data:`THROTTLE_MAX_WAIT` s)."""
         queue = self._queue
         if len(queue) >= self.max_queue_size and type(record) is Metric:
             self._drop(1)
+            return
+        if self._detached:
             return
         queue.append(record)
         if self.synchronous:
             self._deliver_now()
         elif len(queue) >= self.batch_size:
             self._wake.set()
+            if self._journals and len(queue) >= JOURNAL_HIGH_WATER:
+                self._hold_back()
+        if self._throttle:
+            self._room.wait(THROTTLE_MAX_WAIT)
 
     def wake(self) -> None:
         """Deliver soon (a run ended) without waiting for the interval."""
         self._wake.set()
+
+    def _hold_back(self) -> None:
+        """Slow loggers down: the journal (or this queue) is too far behind to be written in time."""
+        if not any(lane.stalled or not lane.answering for lane in self._journals):
+            self._room.clear()
+            self._throttle = True
+
+    def _journal_progress(self) -> None:
+        """A journal delivered a batch: let loggers go on once it has caught up."""
+        if self._throttle and len(self._queue) < JOURNAL_HIGH_WATER // 2:
+            if all(lane.waiting() < JOURNAL_HIGH_WATER // 2 for lane in self._journals):
+                self._throttle = False
+                self._room.set()
+
+    def detach_after_fork(self) -> None:
+        """In a forked child: this copy's threads do not exist; it accepts and delivers nothing."""
+        self._detached = True
+        self._closed = True
+        self._queue.clear()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every record queued before this call reached every answering backend.
@@ -315,7 +501,7 @@ class Dispatcher:
         if self.synchronous:
             self._deliver_now()
             for lane in self._lanes:
-                if not lane.disabled:
+                if lane.answering:
                     lane._safe(lane.backend.flush, (), "flush")
             return True
         token = _FlushToken(self._lanes)
@@ -326,7 +512,8 @@ class Dispatcher:
         for lane in self._lanes:
             event = token.events[id(lane)]
             while not event.is_set():
-                if lane.disabled:
+                if not lane.answering:
+                    complete = False
                     break
                 if lane.stalled:
                     complete = False
@@ -344,13 +531,25 @@ class Dispatcher:
         return complete
 
     def close(self, timeout: float | None = None) -> bool:
-        """Flush, then stop the threads and close every backend."""
-        done = self.flush(timeout)
+        """Flush (at most ``timeout``), then stop the threads and close every backend.
+
+        A backend that is still busy, aside or disabled then is abandoned: what it did not get
+        is reported by kind in one warning.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for lane in self._lanes:  # a last chance for backends put aside: one probe now
+            if lane.aside and not self.synchronous:
+                lane.probe_now(5.0 if deadline is None else max(0.0, min(5.0, deadline - time.monotonic())))
+        done = self.flush(None if deadline is None else max(0.0, deadline - time.monotonic()))
         self._closed = True
         if self.synchronous:
             for lane in self._lanes:
                 lane._safe(lane.backend.close, (), "close")
         else:
+            if not done:
+                for lane in self._lanes:
+                    if lane.waiting() or not lane.answering or lane.stalled:
+                        lane.abandon()
             self._queue.append(_STOP)
             self._wake.set()
             if self._thread is not None:
@@ -361,11 +560,22 @@ class Dispatcher:
     def undelivered(self) -> dict[str, int]:
         """Records each backend did not receive (failed, shed, dropped, or still waiting for it
         when the dispatcher closed), by backend name."""
-        waiting = len([r for r in self._queue if type(r) not in (_FlushToken,) and r is not _STOP])
+        waiting = len([r for r in self._queue if type(r) is not _FlushToken and r is not _STOP])
         return {
             lane.name: lane.undelivered + lane.waiting() + self.dropped + waiting
             for lane in self._lanes
         }
+
+    def undelivered_kinds(self) -> dict[str, "Counter[str]"]:
+        """:meth:`undelivered`, broken down by record kind (``{"mlflow": {"metric points": 3}}``)."""
+        queued = count_kinds(r for r in list(self._queue) if type(r) is not _FlushToken and r is not _STOP)
+        out: dict[str, Counter[str]] = {}
+        for lane in self._lanes:
+            counts = lane.lost_kinds + lane.waiting_kinds() + queued
+            if self.dropped:
+                counts["metric points"] += self.dropped
+            out[lane.name] = counts
+        return out
 
     # -- internals -----------------------------------------------------------------------------
     def _drop(self, count: int) -> None:
@@ -404,7 +614,8 @@ class Dispatcher:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(self.flush_interval)
+            slowest = max((lane.last_duration for lane in self._lanes), default=0.0)
+            self._wake.wait(max(0.02, self.flush_interval - slowest))
             self._wake.clear()
             try:
                 stop = self._dispatch(self._drain())
@@ -440,14 +651,19 @@ class Dispatcher:
         batch = _Batch(records, len(self._lanes))
         for lane in self._lanes:
             lane.submit(batch)
+        if any(lane.waiting() >= JOURNAL_HIGH_WATER for lane in self._journals):
+            self._hold_back()
 
     def _report_losses(self) -> None:
-        lost = {name: n for name, n in self.undelivered().items() if n}
+        lost = {name: counts for name, counts in self.undelivered_kinds().items() if sum(counts.values())}
         if lost:
-            detail = ", ".join(f"{n} to {name!r}" for name, n in lost.items())
+            detail = "; ".join(
+                f"{name!r}: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+                for name, counts in lost.items()
+            )
             warn_once(
                 f"losses:{id(self)}",
-                f"autolog: records not delivered when autolog closed: {detail} (failed, dropped, "
-                "or still waiting for a backend that did not answer in time). Every other backend "
+                f"autolog: records not delivered when autolog closed ({detail}): failed, dropped, "
+                "or still waiting for a backend that did not answer in time. Every other backend "
                 "has its records; the local store, when enabled, holds everything it received.",
             )

@@ -13,7 +13,7 @@ import time
 import uuid
 from typing import Any, Callable, Mapping
 
-from autolog import _background as background, _runtime
+from autolog import _session
 from autolog._safety import exception_safe, warn_once
 from autolog.records import (
     Artifact,
@@ -21,6 +21,7 @@ from autolog.records import (
     Metric,
     ModelRecord,
     Params,
+    Plot,
     RunEnd,
     RunStart,
     RunStatus,
@@ -36,11 +37,13 @@ def active_run() -> "Run | None":
 
 
 def status_for(exc: BaseException | None) -> RunStatus:
-    """FINISHED without an exception, KILLED for Ctrl-C, FAILED for anything else."""
+    """FINISHED without an exception or for ``sys.exit(0)``, KILLED for Ctrl-C, else FAILED."""
     if exc is None:
         return RunStatus.FINISHED
     if isinstance(exc, KeyboardInterrupt):
         return RunStatus.KILLED
+    if isinstance(exc, SystemExit) and exc.code in (None, 0):
+        return RunStatus.FINISHED
     return RunStatus.FAILED
 
 
@@ -70,6 +73,8 @@ class Run:
         "_dispatcher",
         "_params",
         "_ended",
+        "_ending",
+        "_session",
         "_token",
         "_autologged",
         "_deferred",
@@ -87,15 +92,17 @@ class Run:
         autologged: bool = False,
         resume_step: int | None = None,
     ) -> None:
-        config = _runtime.config()
+        session = self._session = _session.current()
+        config = session.config()
         self.run_id = run_id or uuid.uuid4().hex
         self.experiment = experiment or config.experiment
         self.name = name or f"run-{self.run_id[:8]}"
         self.parent_run_id = parent_run_id
         self.start_time = time.time()
-        self._dispatcher = _runtime.dispatcher()
+        self._dispatcher = session.dispatcher()
         self._params: dict[str, str] = {}
         self._ended = False
+        self._ending: RunStatus | None = None
         self._token: contextvars.Token[Run | None] | None = None
         self._autologged = autologged
         self._deferred = False
@@ -108,7 +115,7 @@ class Run:
             tags={str(k): to_param_string(v) for k, v in (tags or {}).items()},
             resume_step=resume_step,
         )
-        _runtime.run_starting(start, self)
+        session.run_started(start, self)
         self._dispatcher.emit(start)
 
     # -- logging -------------------------------------------------------------------------------
@@ -194,10 +201,28 @@ class Run:
             Artifact(self.run_id, path, artifact_path, ArtifactKind(kind), staged, tuple(aliases))
         )
 
+    @exception_safe("Run.log_plot")
+    def log_plot(self, artifact_path: str, spec: Mapping[str, Any]) -> None:
+        """Log a plot as its data (a spec from :mod:`autolog.plots`), stored as
+        ``<artifact_path>.json`` and rendered to ``<artifact_path>.png`` when first viewed."""
+        if not self._closed("log_plot"):
+            self._dispatcher.emit(Plot(self.run_id, str(artifact_path), spec))
+
     def log_model_record(self, record: ModelRecord) -> None:
         """Queue a model written by an integration (see ``autolog.models``)."""
         if not self._closed("log_model"):
             self._dispatcher.emit(record)
+
+    def emit_late(self, record: Any) -> None:
+        """Deliver a record for this run even after it ended (a post-training metric).
+
+        It goes through the dispatcher the run was logged with while that one is open, else
+        through the current one (after a reconfiguration), so it reaches the run's backends.
+        """
+        dispatcher = self._dispatcher
+        if getattr(dispatcher, "_closed", False):
+            dispatcher = self._session.dispatcher()
+        dispatcher.emit(record)
 
     def defer(self, what: str, task: "Callable[[Run], None]") -> None:
         """Run ``task(run)`` on autolog's background thread (plots, heavy serialisation).
@@ -205,17 +230,18 @@ class Run:
         The run's end is queued behind its deferred tasks, so their records land before it.
         """
         self._deferred = True
-        background.submit(what, lambda: task(self))
+        self._session.background.submit(what, lambda: task(self))
 
     # -- lifecycle -----------------------------------------------------------------------------
     def end(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
         """End the run (idempotent) and make it inactive in this context."""
-        if self._ended:
+        if self._ended or self._ending is not None:
             return
-        end = RunEnd(self.run_id, RunStatus(status), time.time())
+        self._ending = RunStatus(status)
+        end = RunEnd(self.run_id, self._ending, time.time())
         self._deactivate()
-        if self._deferred:
-            background.submit("ending a run", lambda: self._emit_end(end))
+        if self._deferred:  # behind this run's background work, so its records land first
+            self._session.background.submit("ending a run", lambda: self._emit_end(end))
         else:
             self._emit_end(end)
 
@@ -223,7 +249,7 @@ class Run:
         self._ended = True
         self._dispatcher.emit(end)
         self._dispatcher.wake()
-        _runtime.run_ended(end, self)
+        self._session.run_ended(end, self)
 
     def activate(self) -> "Run":
         """Make this the active run of the current context (done by ``autolog.run()``)."""
@@ -243,6 +269,16 @@ class Run:
     @property
     def ended(self) -> bool:
         return self._ended
+
+    @property
+    def ending(self) -> bool:
+        """True once ``end`` was called (the end may still wait behind background work)."""
+        return self._ending is not None
+
+    @property
+    def autologged(self) -> bool:
+        """True for a run a patched call opened (autolog ends it), False for the user's own."""
+        return self._autologged
 
     @property
     def params(self) -> Mapping[str, str]:
@@ -313,7 +349,7 @@ def begin_autologged(
     """
     current = _active.get()
     if parent is None and current is not None:
-        if _runtime.config().exclusive and not current._autologged:
+        if _session.current().config().exclusive and not current._autologged:
             return None, False
         if tags:
             current.set_tags(tags)

@@ -21,6 +21,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
+_silent = False
+
+
+def set_silent(silent: bool) -> None:
+    """``autolog(silent=True)``: warnings go to the ``autolog`` logger at debug level instead."""
+    global _silent
+    _silent = bool(silent)
 
 
 class AutologWarning(UserWarning):
@@ -38,9 +45,7 @@ def warn_once(key: str, message: str) -> None:
         if key in _warned:
             return
         _warned.add(key)
-    from autolog import _runtime
-
-    if _runtime.is_silent():
+    if _silent:
         logger.debug(message)
         return
     warnings.warn(message, AutologWarning, stacklevel=_user_stacklevel())

@@ -2,6 +2,7 @@
 
     autolog runs [--dir D] [--experiment E] [--filter F] [--order-by K] [--max N]
     autolog show RUN_ID [--dir D]
+    autolog plots RUN_ID [--dir D]          render the run's plots (stored as data) to PNG files
 
 Exit status: 0 on success, 1 for an unknown run or an unreadable store, 2 for bad arguments or a
 malformed filter (the message names the bad token and its position).
@@ -40,6 +41,10 @@ def _build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="show a run's params, metrics, tags and artifacts")
     show.add_argument("run_id")
     show.add_argument("--dir", help=dir_help)
+
+    plots = commands.add_parser("plots", help="render a run's plots to PNG files and list them")
+    plots.add_argument("run_id")
+    plots.add_argument("--dir", help=dir_help)
     return parser
 
 
@@ -137,6 +142,19 @@ def _show_run(args: argparse.Namespace, out) -> int:
     return 0
 
 
+def _render_plots(args: argparse.Namespace, out) -> int:
+    client = Client(args.dir)
+    images = client.plot_images(args.run_id)
+    if not images:
+        print(f"run {args.run_id} has no plots", file=out)
+    for path in images:
+        print(path, file=out)
+    return 0
+
+
+_COMMANDS = {"runs": _list_runs, "show": _show_run, "plots": _render_plots}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``autolog`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = _build_parser()
@@ -144,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
-    command = _list_runs if args.command == "runs" else _show_run
+    command = _COMMANDS[args.command]
     try:
         return command(args, sys.stdout)
     except ValueError as exc:

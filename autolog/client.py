@@ -31,8 +31,8 @@ __all__ = ["ArtifactInfo", "Client", "MetricPoint", "Run", "RunNotFound", "defau
 def default_tracking_dir(explicit: str | None = None) -> str:
     """``explicit`` if given, else the directory ``autolog.autolog()`` writes to in this process,
     else ``AUTOLOG_DIR`` if set, else ``./autolog-runs``; absolute."""
-    runtime = sys.modules.get("autolog._runtime")
-    configured = getattr(getattr(runtime, "STATE", None), "config", None)
+    session = getattr(sys.modules.get("autolog._session"), "_SESSION", None)
+    configured = getattr(session, "_config", None)
     path = (
         explicit
         or (configured.tracking_dir if configured is not None else None)
@@ -44,10 +44,9 @@ def default_tracking_dir(explicit: str | None = None) -> str:
 
 def _flush_own_writes() -> None:
     """Deliver this process's queued records first (when autolog's runtime is loaded)."""
-    runtime = sys.modules.get("autolog._runtime")
-    flush_for_read = getattr(runtime, "flush_for_read", None)
-    if flush_for_read is not None:
-        flush_for_read()
+    session = getattr(sys.modules.get("autolog._session"), "_SESSION", None)
+    if session is not None:
+        session.flush_for_read()
 
 
 class Client:
@@ -126,9 +125,34 @@ class Client:
         relative = artifact_files.safe_relative_path(path)
         run_dir = self._store.run_artifact_dir(run_id)
         full = os.path.join(run_dir, *relative.split("/")) if relative else run_dir
+        spec = os.path.splitext(full)[0] + ".json"
+        if full.endswith(".png") and os.path.isfile(spec):
+            from autolog import plots
+
+            return plots.render_file(spec, full)  # a plot stored as data: rendered on first read
         if not os.path.exists(full):
             raise FileNotFoundError(f"run {run_id!r} has no artifact {path!r} (looked for {full})")
         return full
+
+    def plot_images(self, run_id: str) -> list[str]:
+        """Render every plot the run stores as data to PNG (once) and return the PNG paths."""
+        from autolog import plots
+
+        conn = self._connection()
+        if conn is None or not queries.run_exists(conn, run_id):
+            raise self._not_found(run_id)
+        run_dir = self._store.run_artifact_dir(run_id)
+        images = []
+        for folder, _dirs, files in os.walk(run_dir):
+            for name in sorted(files):
+                if name.endswith(".json") and ".autolog-tmp-" not in name:
+                    path = os.path.join(folder, name)
+                    try:
+                        plots.read_spec(path)
+                    except (ValueError, OSError):
+                        continue  # a JSON artifact that is not a plot
+                    images.append(plots.render_file(path))
+        return sorted(images)
 
     def close(self) -> None:
         """Close the client's database connections (they also close when it is collected)."""

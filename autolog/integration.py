@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import wrapt
 
-from autolog import _runtime
+from autolog import _session
 from autolog._safety import report_internal_error, warn_once
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def safe_wrapper(
     """
 
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if _in_patched_call.get() or _runtime.STATE.forked:
+        if _in_patched_call.get() or _session.current().forked:
             return wrapped(*args, **kwargs)
         try:
             log = should_log(instance) if should_log is not None else is_active(integration)
@@ -221,7 +221,7 @@ _enabled: set[str] = set()
 
 def is_active(integration: str) -> bool:
     """Whether ``integration`` should log right now."""
-    return integration in _enabled and not _runtime.STATE.forked
+    return integration in _enabled and not _session.current().forked
 
 
 def integrations() -> dict[str, Integration]:
@@ -301,7 +301,7 @@ def _apply(integration: Integration) -> None:
     _check_version(integration)
     patcher = Patcher(integration.name)
     try:
-        integration.patch(patcher, _runtime.config())
+        integration.patch(patcher, _session.current().config())
     except Exception as exc:  # noqa: BLE001
         patcher.revert()
         report_internal_error(f"{integration.name} patching", exc)

@@ -125,7 +125,21 @@ class ModelRecord:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
-Record = RunStart | RunEnd | Params | Tags | Metric | Artifact | ModelRecord
+@dataclass(frozen=True, slots=True)
+class Plot:
+    """A plot as its data: a JSON-ready spec (see :mod:`autolog.plots`), not an image.
+
+    ``artifact_path`` has no extension: the local store keeps ``<artifact_path>.json`` and
+    renders ``<artifact_path>.png`` when it is first read; image-only backends render the PNG
+    when they deliver it.
+    """
+
+    run_id: str
+    artifact_path: str
+    spec: Mapping[str, Any]
+
+
+Record = RunStart | RunEnd | Params | Tags | Metric | Artifact | ModelRecord | Plot
 
 __all__ = [
     "Artifact",
@@ -133,6 +147,7 @@ __all__ = [
     "Metric",
     "ModelRecord",
     "Params",
+    "Plot",
     "Record",
     "RunEnd",
     "RunStart",

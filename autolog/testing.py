@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from autolog.backend import Backend
-from autolog.records import Artifact, Metric, ModelRecord, RunEnd, RunStart
+from autolog.records import Artifact, Metric, ModelRecord, Plot, RunEnd, RunStart
 
 
 @dataclass
@@ -28,6 +28,7 @@ class MemoryRun:
     metrics: dict[str, list[Metric]] = field(default_factory=lambda: defaultdict(list))
     artifacts: list[Artifact] = field(default_factory=list)
     models: list[ModelRecord] = field(default_factory=list)
+    plots: list[Plot] = field(default_factory=list)
     end: RunEnd | None = None
     #: where copies of artifacts and models were kept (staged files are deleted after delivery)
     files: dict[str, str] = field(default_factory=dict)
@@ -86,6 +87,10 @@ class MemoryBackend(Backend):
         run = self.runs[model.run_id]
         run.models.append(model)
         self._keep_copy(run, model.local_path, model.artifact_path)
+
+    def log_plot(self, plot: Plot) -> None:
+        self.calls.append("log_plot")
+        self.runs[plot.run_id].plots.append(plot)
 
     def end_run(self, end: RunEnd) -> None:
         self.calls.append("end_run")

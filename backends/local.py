@@ -14,7 +14,7 @@ from autolog.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from autolog.config import Config
-    from autolog.records import Artifact, Metric, ModelRecord, Record, RunEnd, RunStart
+    from autolog.records import Artifact, Metric, ModelRecord, Plot, Record, RunEnd, RunStart
     from autolog.store.sqlite import SqliteStore
 
 
@@ -26,6 +26,7 @@ class LocalBackend(Backend):
     """
 
     name = "local"
+    journal = True
 
     def __init__(self, tracking_dir: str | None = None) -> None:
         from autolog.client import default_tracking_dir
@@ -66,6 +67,9 @@ class LocalBackend(Backend):
 
     def log_model(self, model: "ModelRecord") -> None:
         self.write_batch([model])
+
+    def log_plot(self, plot: "Plot") -> None:
+        self.write_batch([plot])
 
     def end_run(self, end: "RunEnd") -> None:
         self.write_batch([end])

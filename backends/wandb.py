@@ -35,7 +35,7 @@ What each record becomes:
 * a child run (``parent_run_id``) joins the W&B ``group`` named after its parent run.
 
 wandb stops its service in an ``atexit`` hook; autolog's exit work (ending open runs, delivering
-what is queued) runs before every ``atexit`` hook (see ``autolog._runtime``), so W&B runs are
+what is queued) runs before every ``atexit`` hook (see ``autolog._exit``), so W&B runs are
 finished while its service still answers.
 
 A run the user opened with ``wandb.init()`` (``wandb.run`` set when an autolog run starts)

@@ -173,14 +173,14 @@ def on_log_cost(calls: int = 20000) -> float:
     """Microseconds per ``AutologCallback.on_log`` call with 4 values, queue only (no backend)."""
     from transformers import TrainerControl, TrainerState
 
-    from autolog import _runtime, config as _config
+    from autolog import _session, config as _config
     from autolog._runs import Run
     from autolog.integrations.transformers import AutologCallback
 
-    _runtime.configure(_config.resolve(backends=[]))
+    _session.current().configure(_config.resolve(backends=[]))
     callback = AutologCallback()
     run = Run(name="bench", autologged=True)
-    callback._run, callback._training, callback._emit = run, True, _runtime.dispatcher().emit
+    callback._run, callback._training, callback._emit = run, True, _session.current().dispatcher().emit
     state, control = TrainerState(), TrainerControl()
     logs = {"loss": 0.6931, "grad_norm": 0.42, "learning_rate": 5e-5, "epoch": 0.25}
     start = time.perf_counter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import autolog
-from autolog import _plugins, _runtime, _safety
+from autolog import _plugins, _session, _safety
 from autolog.testing import MemoryBackend
 
 
@@ -32,8 +32,7 @@ def _isolated_autolog(tmp_path, monkeypatch):
     _safety.reset_warnings()
     yield
     autolog.autolog(disable=True)
-    _runtime.end_open_runs()
-    _runtime.reset()
+    _session.current().reset()
     _safety.reset_warnings()
 
 

@@ -26,7 +26,7 @@ import time
 import warnings
 from typing import Sequence
 
-from autolog.records import Artifact, Metric, ModelRecord, Params, Record, RunEnd, RunStart, Tags
+from autolog.records import Artifact, Metric, ModelRecord, Params, Plot, Record, RunEnd, RunStart, Tags
 from autolog.store import artifacts as artifact_files
 from autolog.store.liveness import WriterIdentity, current_writer, writer_is_dead
 from autolog.store.schema import open_connection
@@ -117,8 +117,13 @@ class SqliteStore:
     def write_batch(self, records: Sequence[Record]) -> None:
         """Store a batch atomically: artifacts first (idempotent), then one transaction."""
         for record in records:
-            if type(record) is not Metric and isinstance(record, (Artifact, ModelRecord)):
-                self._store_artifact(record)
+            kind = type(record)
+            if kind is Metric:
+                continue
+            if kind is Artifact or kind is ModelRecord:
+                self._store_artifact(record)  # type: ignore[arg-type]
+            elif kind is Plot:
+                self._store_plot(record)  # type: ignore[arg-type]
         conn = self.connection()
         active_before = set(self._active_runs)
         conn.execute("BEGIN IMMEDIATE")
@@ -149,6 +154,21 @@ class SqliteStore:
             )
             return
         artifact_files.store_artifact(record.local_path, target, may_link=may_link)
+
+    def _store_plot(self, plot: Plot) -> None:
+        """A plot's spec as ``<artifact_path>.json`` (rendered to PNG when first read)."""
+        from autolog import plots
+
+        try:
+            run_dir = self.run_artifact_dir(plot.run_id)
+            target = artifact_files.destination(run_dir, "plot", plot.artifact_path + ".json")
+        except ValueError as exc:
+            warnings.warn(f"autolog: local store skipped a plot: {exc}", stacklevel=2)
+            return
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        temporary = f"{target}.autolog-tmp-{os.getpid()}"
+        plots.write_spec(plot.spec, temporary)
+        os.replace(temporary, target)
 
     def _write_rows(self, conn: sqlite3.Connection, records: Sequence[Record]) -> None:
         writer, now = current_writer(), time.time()

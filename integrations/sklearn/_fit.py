@@ -89,7 +89,7 @@ def log_fitted(state: FitState, method: str, result: Any) -> None:
                 signature = _signature(estimator, head, snap, method, result)
             if options.log_input_examples:
                 example = _safe_example(head)
-    _post_training.remember_model(estimator, run.run_id)
+    _post_training.remember_model(estimator, run)
     if snap is None and blob is None and cv_results is None:
         return
     search = cv_results is not None
@@ -112,7 +112,7 @@ def log_fitted(state: FitState, method: str, result: Any) -> None:
         if cv_results is not None:
             _isolated("cv_results.csv", lambda: _search.write_cv_results(run, cv_results))
         if snap is not None and options.log_plots and _plots.wanted(snap):
-            _isolated("plots", lambda: _plots.render(run, snap))
+            _isolated("plots", lambda: _plots.log(run, snap))
 
     run.defer("sklearn autologging", finish)
 

@@ -11,9 +11,8 @@ used gets ``-2``, ``-3``... A ``sklearn.metrics`` function called with such a re
 ``<EstimatorClass>_score_X_test``. Only scalar results are logged, and only calls made from
 outside scikit-learn (scorers inside ``permutation_importance`` or a search are not evaluations).
 
-The model's run has usually ended by then: the metric is emitted straight to the dispatcher
-(``Metric(run_id, ...)``); backends accept metrics for an ended run (the local store and MLflow
-do; so does the in-memory test backend).
+The model's run has usually ended by then: the metric is a late record, delivered through the
+run's own dispatcher (``Run.emit_late``); backends accept records for a run after it ended.
 """
 
 from __future__ import annotations
@@ -23,12 +22,14 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from autolog import _runtime
 from autolog.integrations.sklearn import _options, _patch
 from autolog.integrations.sklearn._util import called_by_sklearn, quiet
 from autolog.records import Metric
+
+if TYPE_CHECKING:
+    from autolog._runs import Run
 
 #: Predictions remembered at most (oldest forgotten first).
 MAX_PREDICTIONS = 64
@@ -56,8 +57,8 @@ def clear() -> None:
         _calls.clear()
 
 
-def remember_model(model: Any, run_id: str) -> None:
-    """``model`` was fitted by a logged call into ``run_id``: its evaluations log there."""
+def remember_model(model: Any, run: "Run") -> None:
+    """``model`` was fitted by a logged call into ``run``: its evaluations log there."""
     key = id(model)
 
     def forget(ref: "weakref.ref[Any]", key: int = key) -> None:
@@ -70,10 +71,10 @@ def remember_model(model: Any, run_id: str) -> None:
     except TypeError:  # a __slots__ estimator without __weakref__: no post-training metrics
         return
     with _lock:
-        _models[key] = (ref, run_id)
+        _models[key] = (ref, run)
 
 
-def run_of(model: Any) -> str | None:
+def run_of(model: Any) -> "Run | None":
     entry = _models.get(id(model))
     if entry is None or entry[0]() is not model:
         return None
@@ -99,12 +100,12 @@ def guards_metric(instance: Any) -> bool:
 # -- hooks --------------------------------------------------------------------------------------
 def _run_and_dataset(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str] | None:
     """The logged model's run and the name of the data a predict/score call is given, if both."""
-    run_id = run_of(instance)
+    run = run_of(instance)
     x = args[0] if args else kwargs.get("X")
-    if run_id is None or x is None:
+    if run is None or x is None:
         return None
-    name = _dataset_name(run_id, x)
-    return None if name is None else (run_id, name)
+    name = _dataset_name(run.run_id, x)
+    return None if name is None else (run, name)
 
 
 class PredictHooks:
@@ -114,8 +115,8 @@ class PredictHooks:
         return _run_and_dataset(instance, args, kwargs)
 
     def after(self, state: Any, result: Any) -> None:
-        run_id, name = state
-        _remember_prediction(result, run_id, name)
+        run, name = state
+        _remember_prediction(result, run, name)
 
     def error(self, state: Any, exc: BaseException) -> None:
         pass
@@ -129,8 +130,8 @@ class ScoreHooks:
         return None if target is None else (target[0], f"{type(instance).__name__}_score", target[1])
 
     def after(self, state: Any, result: Any) -> None:
-        run_id, prefix, dataset = state
-        _log(run_id, prefix, dataset, result)
+        run, prefix, dataset = state
+        _log(run, prefix, dataset, result)
 
     def error(self, state: Any, exc: BaseException) -> None:
         pass
@@ -152,8 +153,8 @@ class MetricHooks:
         return None
 
     def after(self, state: Any, result: Any) -> None:
-        run_id, dataset = state
-        _log(run_id, self.function_name, dataset, result)
+        run, dataset = state
+        _log(run, self.function_name, dataset, result)
 
     def error(self, state: Any, exc: BaseException) -> None:
         pass
@@ -168,14 +169,14 @@ def is_metric_function(name: str, value: Any) -> bool:
 
 
 # -- internals ----------------------------------------------------------------------------------
-def _remember_prediction(result: Any, run_id: str, dataset: str) -> None:
+def _remember_prediction(result: Any, run: "Run", dataset: str) -> None:
     key = id(result)
     try:
         ref: Callable[[], Any] = weakref.ref(result, lambda r, key=key: _forget_prediction(key, r))
     except TypeError:  # lists, tuples: hold them (the table is small and bounded)
         ref = lambda result=result: result  # noqa: E731
     with _lock:
-        _predictions[key] = (ref, run_id, dataset)
+        _predictions[key] = (ref, run, dataset)
         _predictions.move_to_end(key)
         while len(_predictions) > MAX_PREDICTIONS:
             _predictions.popitem(last=False)
@@ -188,7 +189,7 @@ def _forget_prediction(key: int, ref: Any) -> None:
             del _predictions[key]
 
 
-def _log(run_id: str, base: str, dataset: str, value: Any) -> None:
+def _log(run: "Run", base: str, dataset: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(getattr(value, "real", None), (int, float)):
         try:
             if getattr(value, "ndim", None) != 0:
@@ -200,11 +201,12 @@ def _log(run_id: str, base: str, dataset: str, value: Any) -> None:
         number = float(value)
     except (TypeError, ValueError):
         return
+    run_id = run.run_id
     with _lock:
         count = _calls.get((run_id, f"{base}_{dataset}"), 0) + 1
         _calls[(run_id, f"{base}_{dataset}")] = count
     key = f"{base}_{dataset}" if count == 1 else f"{base}-{count}_{dataset}"
-    _runtime.dispatcher().emit(Metric(run_id, key, number, 0, time.time()))
+    run.emit_late(Metric(run_id, key, number, 0, time.time()))
 
 
 def _dataset_name(run_id: str, data: Any) -> str | None:

@@ -8,16 +8,14 @@ warning (raised under ``AUTOLOG_TESTING=1``) and training goes on.
 
 from __future__ import annotations
 
-import atexit
 import os
-import threading
 import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
 from transformers.trainer_callback import TrainerCallback
 
-from autolog import _runtime
+from autolog import _session
 from autolog._runs import Run, begin_autologged, status_for
 from autolog._safety import report_internal_error, warn_once
 from autolog.integration import is_active
@@ -126,7 +124,7 @@ class AutologCallback(TrainerCallback):
         if run is None or not logs:
             return
         try:
-            emit = self._emit if self._training else _runtime.dispatcher().emit
+            emit = self._emit if self._training else run._dispatcher.emit
             run_id = run.run_id
             step = state.global_step
             now = time.time()
@@ -212,7 +210,7 @@ class AutologCallback(TrainerCallback):
         managed, trainer_ref, resume_from = self._managed, self._trainer_ref, self._resume_from
         self._clear()
         self._managed, self._resume_from = managed, resume_from
-        if not (state.is_world_process_zero and _runtime.is_rank_zero()) or _runtime.STATE.forked:
+        if not (state.is_world_process_zero and _session.is_rank_zero()) or _session.current().forked:
             return
         if self._auto and not managed and not is_active(INTEGRATION):
             return  # added by autolog(), which has since been disabled
@@ -237,9 +235,8 @@ class AutologCallback(TrainerCallback):
         if run is None:  # exclusive mode and a user's run is active
             return
         self._run, self._owned, self._training = run, owned, True
-        self._emit = _runtime.dispatcher().emit
-        if not managed:
-            _finish_at_exit(self)
+        self._emit = run._dispatcher.emit
+        _finish_at_exit(self)
 
         params = _capture.training_params(args, model)
         if options["log_datasets"]:
@@ -286,7 +283,7 @@ class AutologCallback(TrainerCallback):
             self._first.detach()
 
     def _resolve_options(self) -> dict[str, Any]:
-        config = _runtime.config()
+        config = _session.current().config()
         return {
             key: self._overrides.get(key, config.integration_option(INTEGRATION, key, default))
             for key, default in _DEFAULTS.items()
@@ -385,26 +382,24 @@ def _warn_double_logging(args: Any) -> None:
         )
 
 
-# -- runs of explicit callbacks still open at exit ----------------------------------------------------
-#: Callbacks training without the patched ``train()`` around them: nobody tells them about an
-#: exception, so at exit their run ends FAILED (after logging the latest staged checkpoint).
-_FINISH_AT_EXIT: "weakref.WeakSet[AutologCallback]" = weakref.WeakSet()
-_exit_lock = threading.Lock()
-_exit_registered = False
+# -- runs still training when the process ends ---------------------------------------------------------
+#: Callbacks in the middle of a training: if the process ends (a signal, an exception nobody told
+#: an explicit callback about, a script that caught it), the session's exit sequence calls
+#: :func:`_finish_open_callbacks` first, so the latest staged checkpoint is logged and the run ends
+#: with the process's outcome (KILLED for a signal or Ctrl-C, else FAILED: training did not finish).
+#: Held strongly: a Trainer dropped after its train() raised must still have its run finished.
+_FINISH_AT_EXIT: "set[AutologCallback]" = set()
 
 
 def _finish_at_exit(callback: AutologCallback) -> None:
-    global _exit_registered
     _FINISH_AT_EXIT.add(callback)
-    with _exit_lock:
-        if not _exit_registered:
-            # Registered after autolog's own exit handler, so it runs before it (atexit is LIFO).
-            atexit.register(_finish_open_callbacks)
-            _exit_registered = True
+    _session.current().on_exit(_finish_open_callbacks)
 
 
-def _finish_open_callbacks() -> None:
-    if _runtime.STATE.forked:
-        return
+def _finish_open_callbacks(outcome: Any) -> None:
     for callback in list(_FINISH_AT_EXIT):
-        callback._finish_safely(RuntimeError("the process exited during training"))
+        run = callback._run
+        if run is not None and callback._training and callback._owned:
+            run.set_tags({**outcome.tags, "autolog.exit_reason": f"the process ended during training ({outcome.reason})"})
+        reason: BaseException = KeyboardInterrupt() if outcome.status == "KILLED" else RuntimeError(outcome.reason)
+        callback._finish_safely(reason)

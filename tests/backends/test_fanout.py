@@ -16,7 +16,7 @@ import threading
 import pytest
 
 import autolog
-from autolog import Backend, _runtime
+from autolog import Backend, _session
 
 pytest.importorskip("mlflow")
 pytest.importorskip("wandb")
@@ -54,13 +54,13 @@ def _enable_all(harnesses, extra=()):
         log_models=False,
         sklearn={"log_plots": False},
     )
-    return list(_runtime.dispatcher().backends)
+    return list(_session.current().dispatcher().backends)
 
 
 def _assert_same_everywhere(harnesses, backends, run_id):
     autolog.flush(60)
-    _runtime.end_open_runs()
-    _runtime.shutdown()  # close every backend: W&B and TensorBoard finish their files
+    _session.current().end_open_runs()
+    _session.current().shutdown()  # close every backend: W&B and TensorBoard finish their files
     by_name = {b.name: b for b in backends}
     got = {name: harnesses[name].read_run(run_id, by_name[name]) for name in NAMES}
     reference = got["local"]

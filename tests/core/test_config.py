@@ -51,15 +51,15 @@ def test_single_backend_name_is_accepted():
 
 def test_environment_applies_to_arguments_the_call_leaves_out(monkeypatch, recwarn):
     import autolog
-    from autolog import _runtime
+    from autolog import _session
     from autolog.testing import MemoryBackend
 
     monkeypatch.setenv("AUTOLOG_SILENT", "1")
     monkeypatch.setenv("AUTOLOG_LOG_MODELS", "0")
     autolog.autolog(backends=[MemoryBackend()])
-    assert _runtime.config().silent is True and _runtime.config().log_models is False
+    assert _session.current().config().silent is True and _session.current().config().log_models is False
     with autolog.run() as run:
         run.log_metric("loss", "not a number")  # silent: goes to the 'autolog' logger
     assert not [w for w in recwarn.list if issubclass(w.category, autolog.AutologWarning)]
     autolog.autolog(backends=[MemoryBackend()], log_models=True)
-    assert _runtime.config().log_models is True
+    assert _session.current().config().log_models is True

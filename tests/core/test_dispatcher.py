@@ -71,7 +71,7 @@ def test_plan_calls_groups_metrics_per_run_and_keeps_end_after_them():
         Metric("a", "acc", 0.9, 1, now),
         RunEnd("a", RunStatus.FINISHED, now),
     ]
-    calls = [(name, args[0] if name in ("log_metrics", "log_params") else args[0].run_id, n) for name, args, n in plan_calls(records)]
+    calls = [(name, args[0] if name in ("log_metrics", "log_params") else args[0].run_id, len(part)) for name, args, part in plan_calls(records)]
     assert calls == [
         ("start_run", "a", 1),
         ("start_run", "b", 1),
@@ -214,7 +214,7 @@ def test_records_still_waiting_for_a_hung_backend_at_close_are_reported(monkeypa
     dispatcher.emit(_start())
     for step in range(10):
         dispatcher.emit(Metric("r1", "m", 1.0, step, 0.0))
-    with pytest.warns(autolog.AutologWarning, match=r"11 to 'hanging'"):
+    with pytest.warns(autolog.AutologWarning, match=r"'hanging': 10 metric points, 1 run starts"):
         dispatcher.close(timeout=1)
     hung.release.set()
 
@@ -233,42 +233,68 @@ def test_reconfiguring_inside_a_run_keeps_its_records_and_never_waits_for_old_ba
     with autolog.run() as later:
         later.log_metric("new", 3.0)
     autolog.flush(10)
-    from autolog import _runtime
+    from autolog import _session
 
-    for _, closer in list(_runtime._RETIRING.values()):
-        if closer is not None:
-            closer.join(5)
+    for closer in _session.current().retiring_closers():
+        closer.join(5)
     assert first.runs[run.run_id].history("after") == [(0, 2.0)]
     assert first.runs[run.run_id].status == "FINISHED"
     assert list(second.runs) == [later.run_id]
     hung.release.set()
 
 
-class DownBackend(MemoryBackend):
-    """A server that is down: every call fails with a connection error."""
+class OutageBackend(MemoryBackend):
+    """A server that is down until ``down`` is cleared: every call fails with a connection error."""
 
     name = "down"
 
     def __init__(self):
         super().__init__()
+        self.down = True
         self.attempts = 0
 
-    def start_run(self, run):
+    def _gate(self):
         self.attempts += 1
-        raise ConnectionError("connection refused")
+        if self.down:
+            raise ConnectionError("connection refused")
 
-    log_params = log_metrics = end_run = start_run
+    def start_run(self, run):
+        self._gate()
+        super().start_run(run)
+
+    def log_metrics(self, run_id, metrics):
+        self._gate()
+        super().log_metrics(run_id, metrics)
+
+    def end_run(self, end):
+        self._gate()
+        super().end_run(end)
 
 
-def test_an_outage_spends_the_retry_budget_once_not_once_per_call(recwarn):
-    down = DownBackend()
+def test_an_outage_spends_the_retry_budget_once_then_probes_and_delivers_everything(recwarn, monkeypatch):
+    monkeypatch.setattr("autolog._dispatch.PROBE_FIRST_SECONDS", 0.2)
+    down = OutageBackend()
     dispatcher = Dispatcher([down], flush_interval=0.05, retry_seconds=0.5)
     for index in range(6):
         dispatcher.emit(RunStart(f"r{index}", "exp", "n", time.time()))
-    dispatcher.flush(30)
-    # the first call retries within the 0.5 s budget (about 3 attempts); once it is spent, each
-    # later call is tried once until five failures in a row put the backend aside. A budget per
-    # call would have retried every one of them (about 15 attempts).
-    assert 5 <= down.attempts <= 9
-    assert any("put aside" in str(w.message) for w in recwarn.list)
-    dispatcher.close(1)
+        for step in range(50):
+            dispatcher.emit(Metric(f"r{index}", "loss", float(step), step, time.time()))
+        dispatcher.emit(RunEnd(f"r{index}", RunStatus.FINISHED, time.time()))
+    assert not dispatcher.flush(5)  # the backend is aside: a flush does not wait for it
+    assert any("has not answered for 0.5s" in str(w.message) for w in recwarn.list)
+    # the budget was spent once (about 3 attempts), then probes at growing intervals: a budget per
+    # call, or a busy loop, would have made many more attempts
+    attempts = down.attempts
+    time.sleep(1.0)
+    assert down.attempts - attempts <= 4
+    assert down.runs == {}
+    down.down = False
+    deadline = time.monotonic() + 30
+    while not dispatcher.flush(1) and time.monotonic() < deadline:
+        pass
+    assert sorted(down.runs) == [f"r{index}" for index in range(6)]
+    for run in down.runs.values():
+        assert run.history("loss") == [(step, float(step)) for step in range(50)]
+        assert run.status == "FINISHED"
+    assert any("answers again" in str(w.message) for w in recwarn.list)
+    assert dispatcher.close(1)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import autolog
-from autolog import _background, _runtime, _safety
+from autolog import _background, _session, _safety
 from autolog.integrations.sklearn import uninstrument
 from autolog.testing import MemoryBackend, MemoryRun
 
@@ -28,7 +28,7 @@ def strict(monkeypatch: pytest.MonkeyPatch, background_errors: list) -> None:
     autolog.flush(30)
     autolog.autolog(disable=True)
     uninstrument()
-    _runtime.reset()
+    _session.current().reset()
     assert not background_errors, background_errors
 
 

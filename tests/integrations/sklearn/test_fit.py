@@ -230,8 +230,8 @@ def test_options_are_read_at_call_time(strict, binary_data):
     LogisticRegression().fit(*binary_data)
     autolog.flush()
     first, second = sorted(backend.runs.values(), key=lambda r: r.start.start_time)
-    assert first.models and first.metrics and first.artifacts
-    assert not second.models and not second.metrics and not second.artifacts
+    assert first.models and first.metrics and first.plots
+    assert not second.models and not second.metrics and not second.plots and not second.artifacts
     assert second.params["C"] == "1.0"
 
 

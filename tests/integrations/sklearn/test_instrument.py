@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import autolog
-from autolog import _runtime, config
+from autolog import _session, config
 from autolog.integration import is_patched
 from autolog.integrations.sklearn import instrument, uninstrument
 from autolog.testing import MemoryBackend
@@ -20,7 +20,7 @@ from autolog.testing import MemoryBackend
 def configured(strict) -> MemoryBackend:
     """Backends configured, autologging *not* enabled."""
     backend = MemoryBackend()
-    _runtime.configure(config.resolve(backends=[backend]))
+    _session.current().configure(config.resolve(backends=[backend]))
     return backend
 
 

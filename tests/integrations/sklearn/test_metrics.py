@@ -153,31 +153,50 @@ def test_metrics_off_logs_none(strict, regression_data):
     assert not next(iter(backend.runs.values())).metrics
 
 
-def test_binary_classifier_gets_three_png_plots(mem, binary_data):
-    LogisticRegression().fit(*binary_data)
+def test_binary_classifier_gets_three_plots_as_data(mem, binary_data):
+    from sklearn import metrics
+
+    x, y = binary_data
+    model = LogisticRegression().fit(x, y)
     run = mem.the_run()
-    paths = sorted(a.artifact_path for a in run.artifacts)
-    assert paths == [
-        "plots/training_confusion_matrix.png",
-        "plots/training_precision_recall_curve.png",
-        "plots/training_roc_curve.png",
+    assert not run.artifacts  # nothing rendered during training
+    plots = {p.artifact_path: p.spec for p in run.plots}
+    assert sorted(plots) == [
+        "plots/training_confusion_matrix",
+        "plots/training_precision_recall_curve",
+        "plots/training_roc_curve",
     ]
-    assert {a.kind.value for a in run.artifacts} == {"plot"}
-    for path in paths:
-        with open(run.files[path], "rb") as fh:
+    matrix = plots["plots/training_confusion_matrix"]
+    assert matrix["labels"] == [str(c) for c in model.classes_]
+    assert matrix["counts"] == metrics.confusion_matrix(y, model.predict(x)).tolist()
+    roc = plots["plots/training_roc_curve"]
+    fpr, tpr, _ = metrics.roc_curve(y, model.predict_proba(x)[:, 1])
+    assert roc["x"] == fpr.tolist() and roc["y"] == tpr.tolist()
+    assert roc["auc"] == pytest.approx(metrics.roc_auc_score(y, model.predict_proba(x)[:, 1]))
+    pr = plots["plots/training_precision_recall_curve"]
+    assert pr["step"] is True and pr["x"][0] == 1.0
+
+
+def test_plot_data_renders_to_png(mem, binary_data, tmp_path):
+    from autolog import plots
+
+    LogisticRegression().fit(*binary_data)
+    for plot in mem.the_run().plots:
+        path = plots.render_png(plot.spec, str(tmp_path / (plot.artifact_path.split("/")[-1] + ".png")))
+        with open(path, "rb") as fh:
             assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
 def test_multiclass_classifier_gets_a_confusion_matrix_only(mem, multiclass_data):
     LogisticRegression().fit(*multiclass_data)
-    assert [a.artifact_path for a in mem.the_run().artifacts] == ["plots/training_confusion_matrix.png"]
+    assert [p.artifact_path for p in mem.the_run().plots] == ["plots/training_confusion_matrix"]
 
 
 def test_classifier_without_proba_plots_curves_from_its_decision_function(mem, binary_data):
     from sklearn.svm import LinearSVC
 
     LinearSVC().fit(*binary_data)
-    assert len(mem.the_run().artifacts) == 3
+    assert len(mem.the_run().plots) == 3
 
 
 def test_plots_off_and_regressors_make_no_plots(strict, binary_data, regression_data):
@@ -189,7 +208,7 @@ def test_plots_off_and_regressors_make_no_plots(strict, binary_data, regression_
     autolog.autolog(backends=[backend])
     LinearRegression().fit(*regression_data)
     autolog.flush()
-    assert all(not run.artifacts for run in backend.runs.values())
+    assert all(not run.plots and not run.artifacts for run in backend.runs.values())
 
 
 def test_plots_never_touch_pyplot():
@@ -205,8 +224,8 @@ def test_plots_never_touch_pyplot():
         LogisticRegression().fit(x, y)
         autolog.flush()
         run = next(iter(mem.runs.values()))
-        print(len(run.artifacts), "matplotlib.pyplot" in sys.modules, "matplotlib.figure" in sys.modules)
+        print(len(run.plots), "matplotlib.pyplot" in sys.modules, "matplotlib.figure" in sys.modules)
     """
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["3", "False", "True"]
+    assert done.stdout.split() == ["3", "False", "False"]  # plots are data: nothing is drawn

@@ -54,10 +54,13 @@ def test_load_model_by_run_uri_from_the_local_store(strict, tmp_path, binary_dat
     np.testing.assert_array_equal(loaded.predict(frame), model.predict(frame))
     paths = {a.path for a in client.list_artifacts(run.run_id, "plots")}
     assert paths == {
-        "plots/training_confusion_matrix.png",
-        "plots/training_roc_curve.png",
-        "plots/training_precision_recall_curve.png",
+        "plots/training_confusion_matrix.json",
+        "plots/training_roc_curve.json",
+        "plots/training_precision_recall_curve.json",
     }
+    png = client.artifact_path(run.run_id, "plots/training_roc_curve.png")  # rendered on first read
+    with open(png, "rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
     client.close()
 
 
@@ -87,7 +90,7 @@ def test_models_off_logs_no_model_but_everything_else(strict, binary_data):
     LogisticRegression().fit(*binary_data)
     autolog.flush()
     (run,) = backend.runs.values()
-    assert not run.models and run.metrics and run.params and run.artifacts
+    assert not run.models and run.metrics and run.params and run.plots
 
 
 @pytest.mark.parametrize("option", ["log_signatures", "log_input_examples"])

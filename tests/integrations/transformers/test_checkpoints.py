@@ -8,7 +8,7 @@ import os
 import pytest
 
 import autolog
-from autolog import _runtime, config as _config
+from autolog import _session, config as _config
 from autolog.integrations.transformers import AutologCallback, _checkpoints
 from autolog.testing import MemoryBackend
 
@@ -138,7 +138,7 @@ def test_resume_from_checkpoint_continues_the_same_run(memory, make_trainer):
 
 def test_resume_with_the_explicit_callback_continues_the_same_run(make_trainer):
     memory = MemoryBackend()
-    _runtime.configure(_config.resolve(backends=[memory]))
+    _session.current().configure(_config.resolve(backends=[memory]))
     first, second = _resume_scenario(make_trainer, [AutologCallback()], [AutologCallback()])
     checkpoint = os.path.join(first.args.output_dir, "checkpoint-6")
     second.train(resume_from_checkpoint=checkpoint)
