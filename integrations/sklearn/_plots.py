@@ -3,14 +3,16 @@
 A confusion matrix for every classifier (up to :data:`MAX_CLASSES` classes), and ROC and
 precision-recall curves for binary ones, under ``plots/`` with MLflow's names
 (``plots/training_confusion_matrix`` ...). Each is a :class:`autolog.records.Plot`: the counts
-or the curve's points, a few kilobytes, computed from the predictions the fit's snapshot already
-holds. Nothing is rasterised during training: the local store keeps the spec as JSON and renders
+or the curve's points (scikit-learn's ``drop_intermediate`` points, at most 500, with their
+thresholds; the ROC curve's first threshold, infinite, is null), a few kilobytes, computed from
+the predictions the fit's snapshot already holds. Nothing is rasterised during training: the local store keeps the spec as JSON and renders
 the PNG when someone first opens it (``autolog plots RUN_ID``, or ``Client.artifact_path(run_id,
 "plots/training_roc_curve.png")``); image-only backends render it when they deliver it.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from autolog import plots
@@ -52,21 +54,45 @@ def specs(snap: "Snapshot") -> dict[str, dict[str, Any]]:
         weight = snap.sample_weight
         fpr, tpr, thresholds = original(metrics.roc_curve)(snap.y_true, scores, pos_label=positive, sample_weight=weight)
         auc = float(original(metrics.auc)(fpr, tpr))
+        x, y, cut = plots.thin(fpr.tolist(), tpr.tolist(), _finite(thresholds))
         out["plots/training_roc_curve"] = plots.curve_spec(
-            "ROC curve (training data)", fpr.tolist(), tpr.tolist(),
+            "ROC curve (training data)", x, y,
             x_label="False positive rate", y_label="True positive rate", label=f"AUC = {auc:.3f}",
-            diagonal=True, thresholds=thresholds.tolist(), auc=auc, positive_label=str(positive),
+            diagonal=True, thresholds=cut, auc=auc, positive_label=str(positive),
         )  # fmt: skip
         precision, recall, pr_thresholds = original(metrics.precision_recall_curve)(
-            snap.y_true, scores, pos_label=positive, sample_weight=weight
+            snap.y_true, scores, pos_label=positive, sample_weight=weight, **_drop_intermediate()
         )
         ap = float(original(metrics.average_precision_score)(snap.y_true == positive, scores, sample_weight=weight))
+        x, y, cut = plots.thin(recall.tolist(), precision.tolist(), _finite(pr_thresholds) + [None])
         out["plots/training_precision_recall_curve"] = plots.curve_spec(
-            "Precision-recall curve (training data)", recall.tolist(), precision.tolist(),
+            "Precision-recall curve (training data)", x, y,
             x_label="Recall", y_label="Precision", label=f"AP = {ap:.3f}", step=True,
-            thresholds=pr_thresholds.tolist(), average_precision=ap, positive_label=str(positive),
+            thresholds=cut, average_precision=ap, positive_label=str(positive),
         )  # fmt: skip
     return out
+
+
+def _finite(values: Any) -> list[Any]:
+    """Thresholds as JSON-ready numbers; the infinite first ROC threshold becomes None."""
+    import numpy as np
+
+    return [float(v) if np.isfinite(v) else None for v in values]
+
+
+@functools.lru_cache(maxsize=1)
+def _drop_intermediate() -> dict[str, Any]:
+    """``precision_recall_curve(drop_intermediate=True)`` where scikit-learn has it (1.3+)."""
+    import inspect
+
+    from sklearn import metrics
+
+    from autolog.integrations.sklearn._util import original
+
+    try:
+        return {"drop_intermediate": True} if "drop_intermediate" in inspect.signature(original(metrics.precision_recall_curve)).parameters else {}
+    except (TypeError, ValueError):
+        return {}
 
 
 def log(run: "Run", snap: "Snapshot") -> None:

@@ -40,7 +40,8 @@ def test_a_signal_mid_trainer_kills_the_run_and_keeps_every_point_and_the_checkp
     assert not autolog_warnings(err), err[-3000:]
 
 
-def test_sigterm_mid_fit_loop_kills_only_the_interrupted_run(script):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_signal_mid_fit_loop_kills_only_the_interrupted_run(script, signum):
     user = script("""
         autolog.autolog()
         for c in range(1, 100_000):
@@ -50,9 +51,9 @@ def test_sigterm_mid_fit_loop_kills_only_the_interrupted_run(script):
     """)
     running = user.start()
     running.wait_for("ready")
-    running.signal(signal.SIGTERM)
+    running.signal(signum)
     code, _out, err = running.finish()
-    assert code == -signal.SIGTERM, err[-3000:]
+    assert code == -signum, err[-3000:]
     client = user.client()
     runs = client.search_runs(max_results=100_000)
     statuses = [r.status for r in runs]
