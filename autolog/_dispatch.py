@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Sequence
 from autolog._safety import logger, testing, warn_once
 from autolog.backend import Backend, overrides_write_batch
 from autolog.records import Artifact, Metric, ModelRecord, Params, Record, RunEnd, RunStart, Tags
+from autolog.records import DatasetInput
 
 #: A lane is "stalled" when one backend call has been running this long; flushes stop waiting.
 STALL_SECONDS = 10.0
@@ -105,6 +106,8 @@ def plan_calls(records: Sequence[Record]) -> list[tuple[str, tuple[Any, ...], in
             calls.append(("log_artifact", (record,), 1))
         elif kind is ModelRecord:
             calls.append(("log_model", (record,), 1))
+        elif kind is DatasetInput:
+            calls.append(("log_dataset", (record,), 1))
     for run_id in list(pending):
         release(run_id)
     return calls

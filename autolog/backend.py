@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 if TYPE_CHECKING:
     from autolog.records import Artifact, Metric, ModelRecord, Record, RunEnd, RunStart
+    from autolog.records import DatasetInput
 
 
 class Backend:
@@ -57,6 +58,9 @@ class Backend:
         self.log_artifact(
             Artifact(model.run_id, model.local_path, model.artifact_path, ArtifactKind.MODEL)
         )
+
+    def log_dataset(self, dataset: "DatasetInput") -> None:
+        """Record a dataset the run used (name, digest, context). The default ignores it."""
 
     def end_run(self, end: "RunEnd") -> None:
         """Mark the run ended with ``end.status``."""

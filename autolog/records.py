@@ -125,11 +125,26 @@ class ModelRecord:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
-Record = RunStart | RunEnd | Params | Tags | Metric | Artifact | ModelRecord
+@dataclass(frozen=True, slots=True)
+class DatasetInput:
+    """A dataset the run used: ``name`` and ``digest`` identify it (logging the same pair again
+    changes nothing); ``context`` says what for (``training``, ``eval``; empty for none)."""
+
+    run_id: str
+    name: str
+    digest: str
+    context: str = "training"
+    source_type: str = ""
+    schema: str = ""
+    profile: str = ""
+
+
+Record = RunStart | RunEnd | Params | Tags | Metric | Artifact | ModelRecord | DatasetInput
 
 __all__ = [
     "Artifact",
     "ArtifactKind",
+    "DatasetInput",
     "Metric",
     "ModelRecord",
     "Params",
