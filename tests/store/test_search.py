@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 import time
 import uuid
@@ -130,8 +131,40 @@ def test_order_by_several_keys(client, runs) -> None:
 
 def test_max_results_limits_after_ordering(client, runs) -> None:
     assert names(client.search_runs(order_by=["metrics.acc DESC"], max_results=2)) == ["gamma", "alpha"]
-    with pytest.raises(ValueError, match="max_results"):
-        client.search_runs(max_results=0)
+
+
+@pytest.mark.parametrize("max_results", [0, -1, 50_001, 1.5, True, None])
+def test_max_results_is_from_1_to_mlflows_50000(client, runs, max_results) -> None:
+    with pytest.raises(ValueError, match="max_results must be an integer from 1 to 50,000"):
+        client.search_runs(max_results=max_results)
+    assert len(client.search_runs(max_results=50_000)) == 5
+
+
+def test_page_tokens_walk_every_run_once_in_order(client, runs) -> None:
+    everything = names(client.search_runs(order_by=["params.lr"]))
+    pages, token = [], None
+    while True:
+        page = client.search_runs(order_by=["params.lr"], max_results=2, page_token=token)
+        pages.append(names(page))
+        token = page.token
+        if token is None:
+            break
+    assert pages == [everything[0:2], everything[2:4], everything[4:]]
+    assert client.search_runs(max_results=5).token is None
+    assert client.search_runs(max_results=4).token is not None
+
+
+@pytest.mark.parametrize("token", ["not base64!", "bm90IGpzb24=", "e30=", "eyJvZmZzZXQiOiAiYSJ9", "eyJvZmZzZXQiOiAtMX0="])
+def test_a_page_token_search_runs_did_not_return_is_rejected(client, runs, token: str) -> None:
+    with pytest.raises(ValueError, match="invalid page_token"):
+        client.search_runs(page_token=token)
+
+
+def test_the_last_page_has_no_token_and_a_page_past_the_end_is_empty(client, runs) -> None:
+    page = client.search_runs(page_token=client.search_runs(max_results=4).token, max_results=10)
+    assert names(page) == ["alpha"] and page.token is None
+    past = base64.b64encode(b'{"offset": 99}').decode()
+    assert client.search_runs(page_token=past) == [] and client.search_runs(page_token=past).token is None
 
 
 def test_a_malformed_filter_raises_value_error_even_on_an_empty_store(client, tmp_path) -> None:
