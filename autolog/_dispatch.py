@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from autolog._safety import logger, testing, warn_once
 from autolog.backend import Backend, overrides_write_batch
-from autolog.records import Artifact, Metric, ModelRecord, Params, Plot, Record, RunEnd, RunStart, Tags
+from autolog.records import Artifact, DatasetInput, Metric, ModelRecord, Params, Plot, Record, RunEnd, RunStart, Tags
 
 #: A lane is "stalled" when one backend call has been running this long; flushes stop waiting.
 STALL_SECONDS = 10.0
@@ -113,6 +113,8 @@ def plan_calls(records: Sequence[Record]) -> list[tuple[str, tuple[Any, ...], li
             calls.append(("log_model", (record,), [record]))
         elif kind is Plot:
             calls.append(("log_plot", (record,), [record]))
+        elif kind is DatasetInput:
+            calls.append(("log_dataset", (record,), [record]))
     for run_id in list(pending):
         release(run_id)
     return calls

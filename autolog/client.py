@@ -20,12 +20,21 @@ from typing import Sequence
 
 from autolog.store import artifacts as artifact_files
 from autolog.store import queries
-from autolog.store.entities import ArtifactInfo, MetricPoint, Run, RunNotFound
+from autolog.store.entities import ArtifactInfo, Dataset, MetricPoint, PagedList, Run, RunNotFound
 from autolog.store.sqlite import SqliteStore
 
 DEFAULT_TRACKING_DIR = "./autolog-runs"
 
-__all__ = ["ArtifactInfo", "Client", "MetricPoint", "Run", "RunNotFound", "default_tracking_dir"]
+__all__ = [
+    "ArtifactInfo",
+    "Client",
+    "Dataset",
+    "MetricPoint",
+    "PagedList",
+    "Run",
+    "RunNotFound",
+    "default_tracking_dir",
+]
 
 
 def default_tracking_dir(explicit: str | None = None) -> str:
@@ -75,21 +84,35 @@ class Client:
         filter_string: str = "",
         order_by: Sequence[str] | None = None,
         max_results: int = 1000,
-    ) -> list[Run]:
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
         """Runs of ``experiment`` (a name, a list of names, or None for all) matching the filter.
 
         ``filter_string`` uses MLflow's grammar (see :mod:`autolog.store.filter`), e.g.
-        ``"metrics.acc > 0.9 and params.model = 'gpt2'"``; ``order_by`` items look like
-        ``"metrics.acc DESC"`` (runs lacking the key come last). Default order: newest first.
+        ``"metrics.acc > 0.9 and params.model = 'gpt2'"``; times in filters are milliseconds
+        since the epoch, as in MLflow. ``order_by`` items look like ``"metrics.acc DESC"`` (runs
+        lacking the key come last). Default order: newest first.
+
+        Returns one page, a list of at most ``max_results`` runs (1 to 50,000, MLflow's bound)
+        whose ``token`` attribute is the ``page_token`` of the next page, None on the last:
+
+            page = client.search_runs(max_results=100)
+            while page.token:
+                page = client.search_runs(max_results=100, page_token=page.token)
+
         A malformed filter raises ``ValueError`` naming the bad token and its position.
         """
         conn = self._connection()
         if conn is None:
-            queries.validate_search(filter_string, order_by, max_results)
-            return []
+            queries.validate_search(filter_string, order_by, max_results, page_token)
+            return PagedList()
         dead = self._store.reap_dead_runs(conn)
-        runs = queries.search_runs(conn, experiment, filter_string, order_by, max_results)
-        return [_as_killed(run) if run.run_id in dead else run for run in runs]
+        runs = queries.search_runs(
+            conn, experiment, filter_string, order_by, max_results, page_token,
+            artifacts_uri=self._store.artifacts_uri,
+        )  # fmt: skip
+        found = [_as_killed(run) if run.run_id in dead else run for run in runs]
+        return PagedList(found, runs.token)
 
     def get_run(self, run_id: str) -> Run:
         """The run with params, latest metrics and tags; :class:`RunNotFound` if unknown."""
@@ -97,7 +120,7 @@ class Client:
         if conn is None:
             raise self._not_found(run_id)
         dead = self._store.reap_dead_runs(conn)
-        run = queries.get_run(conn, run_id)
+        run = queries.get_run(conn, run_id, artifacts_uri=self._store.artifacts_uri)
         return _as_killed(run) if run.run_id in dead else run
 
     def get_metric_history(self, run_id: str, key: str) -> list[MetricPoint]:

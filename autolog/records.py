@@ -139,11 +139,26 @@ class Plot:
     spec: Mapping[str, Any]
 
 
-Record = RunStart | RunEnd | Params | Tags | Metric | Artifact | ModelRecord | Plot
+@dataclass(frozen=True, slots=True)
+class DatasetInput:
+    """A dataset the run used: ``name`` and ``digest`` identify it (logging the same pair again
+    changes nothing); ``context`` says what for (``training``, ``eval``; empty for none)."""
+
+    run_id: str
+    name: str
+    digest: str
+    context: str = "training"
+    source_type: str = ""
+    schema: str = ""
+    profile: str = ""
+
+
+Record = RunStart | RunEnd | Params | Tags | Metric | Artifact | ModelRecord | Plot | DatasetInput
 
 __all__ = [
     "Artifact",
     "ArtifactKind",
+    "DatasetInput",
     "Metric",
     "ModelRecord",
     "Params",

@@ -7,18 +7,44 @@ from SQLite rows; nothing in them refers back to the store.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Generic, Iterable, TypeVar
+
+T = TypeVar("T")
 
 
 class RunNotFound(LookupError):
     """No run with this id exists in the tracking directory."""
 
 
+class PagedList(list, Generic[T]):
+    """One page of search results (a plain list) and ``token``, the page token of the next page
+    (None on the last page), in the shape of MLflow's ``PagedList``."""
+
+    def __init__(self, items: Iterable[T] = (), token: str | None = None) -> None:
+        super().__init__(items)
+        self.token = token
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset a run used (``context`` is what for, e.g. ``training``; None when not given)."""
+
+    name: str
+    digest: str
+    context: str | None = None
+    source_type: str = ""
+    schema: str = ""
+    profile: str = ""
+
+
 @dataclass(frozen=True)
 class Run:
     """One run as stored: its attributes, params, latest metric values and tags.
 
-    Times are seconds since the epoch. ``metrics`` maps each key to its latest value: the point
-    with the highest step, ties broken by the latest timestamp (MLflow's rule).
+    Times are seconds since the epoch (filters compare milliseconds, as MLflow does). ``metrics``
+    maps each key to its latest value: the point with the highest step, ties broken by the latest
+    timestamp (MLflow's rule). ``user_id`` is who started the run (None for runs stored before
+    autolog recorded it); ``artifact_uri`` is the run's artifact folder as a ``file://`` URI.
     """
 
     run_id: str
@@ -31,6 +57,9 @@ class Run:
     params: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    user_id: str | None = None
+    artifact_uri: str = ""
+    datasets: tuple[Dataset, ...] = ()
 
 
 @dataclass(frozen=True)

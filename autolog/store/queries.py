@@ -6,12 +6,14 @@ return the frozen types of :mod:`autolog.store.entities`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import sqlite3
 from typing import Sequence
 
-from autolog.store.entities import MetricPoint, Run, RunNotFound
+from autolog.store.entities import Dataset, MetricPoint, PagedList, Run, RunNotFound
 from autolog.store.filter import (
     Comparison,
     OrderKey,
@@ -21,8 +23,12 @@ from autolog.store.filter import (
     parse_order_by,
 )
 
+#: MLflow's bound on one page of a run search.
+MAX_RESULTS_LIMIT = 50_000
+
 _RUN_COLUMNS = (
-    "r.run_pk, r.run_id, e.name, r.name, r.status, r.start_time, r.end_time, r.parent_run_id"
+    "r.run_pk, r.run_id, e.name, r.name, r.status, r.start_time, r.end_time, r.parent_run_id, "
+    "r.user_id"
 )
 _FROM = "runs r JOIN experiments e ON e.experiment_id = r.experiment_id"
 
@@ -38,33 +44,70 @@ def search_runs(
     filter_string: str | None = "",
     order_by: Sequence[str] | None = None,
     max_results: int = 1000,
-) -> list[Run]:
-    """Runs matching the filter, ordered (default: newest first), at most ``max_results``."""
-    clauses, order_keys = validate_search(filter_string, order_by, max_results)
-    where, params = filter_to_sql(clauses)
-    order, order_params = order_to_sql(order_keys)
+    page_token: str | bytes | None = None,
+    *,
+    artifacts_uri: str = "",
+) -> PagedList[Run]:
+    """One page of the runs matching the filter, ordered (default: newest first): at most
+    ``max_results`` from where ``page_token`` points, with the next page's token (or None).
+
+    ``artifacts_uri`` is the ``file://`` URI of the store's artifact folder.
+    """
+    clauses, order_keys, offset = validate_search(filter_string, order_by, max_results, page_token)
+    where, params = filter_to_sql(clauses, artifacts_uri=artifacts_uri)
+    order, order_params = order_to_sql(order_keys, artifacts_uri=artifacts_uri)
     if experiments is not None:
         names = [experiments] if isinstance(experiments, str) else list(experiments)
         where = f"e.name IN ({', '.join('?' * len(names))}) AND {where}" if names else "0"
         params = names + params
-    sql = f"SELECT {_RUN_COLUMNS} FROM {_FROM} WHERE {where} ORDER BY {order} LIMIT ?"
-    rows = conn.execute(sql, [*params, *order_params, max_results]).fetchall()
-    return _build_runs(conn, rows)
+    sql = f"SELECT {_RUN_COLUMNS} FROM {_FROM} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+    rows = conn.execute(sql, [*params, *order_params, max_results + 1, offset]).fetchall()
+    token = encode_page_token(offset + max_results) if len(rows) > max_results else None
+    return PagedList(_build_runs(conn, rows[:max_results], artifacts_uri), token)
 
 
 def validate_search(
-    filter_string: str | None, order_by: Sequence[str] | None, max_results: int
-) -> tuple[list[Comparison], list[OrderKey]]:
-    """Parse a search's arguments; ``ValueError`` for a malformed one."""
-    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-        raise ValueError(f"max_results must be a positive integer, got {max_results!r}")
-    return parse_filter(filter_string), parse_order_by(order_by)
+    filter_string: str | None,
+    order_by: Sequence[str] | None,
+    max_results: int,
+    page_token: str | bytes | None = None,
+) -> tuple[list[Comparison], list[OrderKey], int]:
+    """Parse a search's arguments into clauses, order keys and the offset the page starts at;
+    ``ValueError`` for a malformed one."""
+    if (
+        isinstance(max_results, bool)
+        or not isinstance(max_results, int)
+        or not 1 <= max_results <= MAX_RESULTS_LIMIT
+    ):
+        raise ValueError(
+            f"max_results must be an integer from 1 to {MAX_RESULTS_LIMIT:,}, got {max_results!r}"
+        )
+    offset = decode_page_token(page_token)
+    return parse_filter(filter_string), parse_order_by(order_by), offset
 
 
-def get_run(conn: sqlite3.Connection, run_id: str) -> Run:
+def encode_page_token(offset: int) -> str:
+    """The token of the page starting at ``offset`` (MLflow's format: base64 of JSON)."""
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode("ascii")
+
+
+def decode_page_token(token: str | bytes | None) -> int:
+    """The offset a page token points at (0 for None or empty); ``ValueError`` for a bad one."""
+    if not token:
+        return 0
+    try:
+        offset = json.loads(base64.b64decode(token, validate=True))["offset"]
+    except (binascii.Error, ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"invalid page_token {token!r}: not a token search_runs returned") from exc
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"invalid page_token {token!r}: not a token search_runs returned")
+    return offset
+
+
+def get_run(conn: sqlite3.Connection, run_id: str, *, artifacts_uri: str = "") -> Run:
     """The run ``run_id``; :class:`RunNotFound` if the store has none."""
     rows = conn.execute(f"SELECT {_RUN_COLUMNS} FROM {_FROM} WHERE r.run_id = ?", (run_id,))
-    runs = _build_runs(conn, rows.fetchall())
+    runs = _build_runs(conn, rows.fetchall(), artifacts_uri)
     if not runs:
         raise RunNotFound(f"no run with id {run_id!r} in this tracking directory")
     return runs[0]
@@ -91,7 +134,7 @@ def list_experiments(conn: sqlite3.Connection) -> list[str]:
     return [name for (name,) in conn.execute("SELECT name FROM experiments ORDER BY name")]
 
 
-def _build_runs(conn: sqlite3.Connection, rows: list[tuple]) -> list[Run]:
+def _build_runs(conn: sqlite3.Connection, rows: list[tuple], artifacts_uri: str) -> list[Run]:
     if not rows:
         return []
     pks = json.dumps([row[0] for row in rows])
@@ -106,11 +149,22 @@ def _build_runs(conn: sqlite3.Connection, rows: list[tuple]) -> list[Run]:
         )
         for run_pk, key, value in rows_of_table:
             into[run_pk][key] = _value(value) if into is metrics else value
+    datasets: dict[int, list[Dataset]] = {row[0]: [] for row in rows}
+    dataset_rows = conn.execute(
+        "SELECT run_pk, name, digest, context, source_type, schema, profile FROM datasets "
+        "WHERE run_pk IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+        (pks,),
+    )
+    for run_pk, *fields in dataset_rows:
+        datasets[run_pk].append(Dataset(*fields))
     return [
         Run(
             run_id=run_id, experiment=experiment, name=name, status=status,
             start_time=start_time, end_time=end_time, parent_run_id=parent_run_id,
-            params=params[run_pk], metrics=metrics[run_pk], tags=tags[run_pk],
+            params=params[run_pk], metrics=metrics[run_pk], tags=tags[run_pk], user_id=user_id,
+            artifact_uri=f"{artifacts_uri}/{run_id}" if artifacts_uri else "",
+            datasets=tuple(datasets[run_pk]),
         )
-        for run_pk, run_id, experiment, name, status, start_time, end_time, parent_run_id in rows
+        for run_pk, run_id, experiment, name, status, start_time, end_time, parent_run_id, user_id
+        in rows
     ]  # fmt: skip

@@ -3,7 +3,7 @@
 Runs are referenced internally by an integer ``run_pk`` (compact metric rows); the public
 ``run_id`` is unique in ``runs``. ``meta`` holds ``schema_version``: opening a store applies the
 migrations from its version up to :data:`SCHEMA_VERSION`, and refuses a store written by a newer
-autolog.
+autolog. A new store is created as version 1 and migrated like an old one, so both end up alike.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Callable
 
 from autolog.store.filter import sql_like
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: How long a writer waits for another process's transaction before failing (milliseconds).
 BUSY_TIMEOUT_MS = 60_000
 
@@ -61,8 +61,30 @@ CREATE TABLE latest_metrics (
 CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, value);
 """
 
+#: Version 2: who started each run (``user_id``, NULL for runs written before), the datasets runs
+#: used, and an index on the start time in milliseconds (filters and the default order use it).
+_MIGRATE_V1_TO_V2 = """
+ALTER TABLE runs ADD COLUMN user_id TEXT;
+CREATE INDEX runs_by_start_ms ON runs (CAST(start_time * 1000 AS INTEGER) DESC, run_id);
+CREATE TABLE datasets (
+    run_pk INTEGER NOT NULL, name TEXT NOT NULL, digest TEXT NOT NULL, context TEXT,
+    source_type TEXT NOT NULL DEFAULT '', schema TEXT NOT NULL DEFAULT '',
+    profile TEXT NOT NULL DEFAULT '', UNIQUE (run_pk, name, digest)
+)
+"""
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Execute ``;``-separated statements inside the caller's transaction."""
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 #: version n -> the function migrating a version-n store to n + 1 (inside one transaction).
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: lambda conn: _run_script(conn, _MIGRATE_V1_TO_V2),
+}
 
 
 class SchemaTooNew(RuntimeError):
@@ -127,9 +149,7 @@ def _ensure_schema(conn: sqlite3.Connection) -> None:
     try:
         version = schema_version(conn)  # another process may have created it meanwhile
         if version == 0:
-            for statement in _SCHEMA_V1.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            _run_script(conn, _SCHEMA_V1)
             conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
             version = 1
         while version < SCHEMA_VERSION:

@@ -2,7 +2,8 @@
 
 Layout::
 
-    <root>/autolog.db                      runs, params, tags, metric history, latest metrics
+    <root>/autolog.db                      runs, params, tags, metric history, latest metrics,
+                                           datasets
     <root>/artifacts/<run_id>/<path>       artifact files and model directories
 
 :meth:`SqliteStore.write_batch` writes a dispatcher batch as one ``BEGIN IMMEDIATE``
@@ -19,14 +20,28 @@ host that was only silent), the run goes back to RUNNING.
 
 from __future__ import annotations
 
+import functools
+import getpass
 import os
+import pathlib
 import sqlite3
 import threading
 import time
 import warnings
 from typing import Sequence
 
-from autolog.records import Artifact, Metric, ModelRecord, Params, Plot, Record, RunEnd, RunStart, Tags
+from autolog.records import (
+    Artifact,
+    DatasetInput,
+    Metric,
+    ModelRecord,
+    Params,
+    Plot,
+    Record,
+    RunEnd,
+    RunStart,
+    Tags,
+)
 from autolog.store import artifacts as artifact_files
 from autolog.store.liveness import WriterIdentity, current_writer, writer_is_dead
 from autolog.store.schema import open_connection
@@ -34,18 +49,25 @@ from autolog.store.schema import open_connection
 DB_FILE = "autolog.db"
 ARTIFACTS_DIR = "artifacts"
 DEFAULT_EXPERIMENT = "Default"
+#: Tags MLflow keeps equal to a run's name, parent and user: written as tags, they set those.
+RUN_NAME_TAG, PARENT_TAG, USER_TAG = "mlflow.runName", "mlflow.parentRunId", "mlflow.user"
 
 _UPSERT_RUN = """
-INSERT INTO runs (run_id, experiment_id, name, status, start_time, parent_run_id,
+INSERT INTO runs (run_id, experiment_id, name, status, start_time, parent_run_id, user_id,
                   writer_pid, writer_host, writer_started, heartbeat)
-VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id) DO UPDATE SET
     experiment_id = excluded.experiment_id, name = excluded.name,
     status = 'RUNNING', end_time = NULL, start_time = MIN(runs.start_time, excluded.start_time),
     parent_run_id = COALESCE(runs.parent_run_id, excluded.parent_run_id),
+    user_id = COALESCE(runs.user_id, excluded.user_id),
     writer_pid = excluded.writer_pid, writer_host = excluded.writer_host,
     writer_started = excluded.writer_started, heartbeat = excluded.heartbeat
 RETURNING run_pk
+"""
+_INSERT_DATASET = """
+INSERT OR IGNORE INTO datasets (run_pk, name, digest, context, source_type, schema, profile)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 _REWIND_METRICS = "DELETE FROM metrics WHERE run_pk = ? AND step > ?"
 _RECOMPUTE_LATEST = """
@@ -69,6 +91,15 @@ UPDATE runs SET heartbeat = ?, writer_pid = ?, writer_host = ?, writer_started =
     reaped = 0
 WHERE run_pk = ?
 """
+
+
+@functools.lru_cache(maxsize=1)
+def current_user() -> str:
+    """The OS user running this process (``getpass.getuser()``), or ``"unknown"``."""
+    try:
+        return getpass.getuser() or "unknown"
+    except Exception:  # no login name, no passwd entry for the uid (containers)
+        return "unknown"
 
 
 class SqliteStore:
@@ -111,6 +142,11 @@ class SqliteStore:
 
     def run_artifact_dir(self, run_id: str) -> str:
         return artifact_files.run_artifact_dir(self.artifacts_root, run_id)
+
+    @property
+    def artifacts_uri(self) -> str:
+        """The artifact folder as a ``file://`` URI; run ``<id>`` has ``<this>/<id>``."""
+        return pathlib.Path(self.artifacts_root).as_uri()
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -175,6 +211,7 @@ class SqliteStore:
         metrics: list[Metric] = []
         params: list[tuple[int, str, str]] = []
         tags: list[tuple[int, str, str]] = []
+        datasets: list[tuple[int, str, str, str | None, str, str, str]] = []
         touched: set[int] = set()
         for record in records:
             if type(record) is Metric:
@@ -183,6 +220,10 @@ class SqliteStore:
             if isinstance(record, RunStart):
                 run_pk = self._start_run(conn, record, writer, now)
                 tags.extend((run_pk, k, str(v)) for k, v in record.tags.items())
+            elif isinstance(record, DatasetInput):
+                run_pk = self._run_pk(conn, record.run_id, writer, now)
+                datasets.append((run_pk, record.name, record.digest, record.context or None,
+                                 record.source_type, record.schema, record.profile))  # fmt: skip
             elif isinstance(record, RunEnd):
                 run_pk = self._run_pk(conn, record.run_id, writer, now)
                 status = getattr(record.status, "value", record.status)
@@ -198,7 +239,11 @@ class SqliteStore:
                     params.extend((run_pk, k, str(v)) for k, v in record.params.items())
                 elif isinstance(record, Tags):
                     tags.extend((run_pk, k, str(v)) for k, v in record.tags.items())
+                    if RUN_NAME_TAG in record.tags or PARENT_TAG in record.tags:
+                        self._apply_system_tags(conn, run_pk, record.tags)
             touched.add(run_pk)
+        if datasets:
+            conn.executemany(_INSERT_DATASET, datasets)
         if params:
             conn.executemany("INSERT OR IGNORE INTO params VALUES (?, ?, ?)", params)
         if tags:
@@ -251,9 +296,12 @@ class SqliteStore:
         self, conn: sqlite3.Connection, run: RunStart, writer: WriterIdentity, now: float
     ) -> int:
         experiment_id = self._experiment_id(conn, run.experiment or DEFAULT_EXPERIMENT, now)
+        name = run.name or str(run.tags.get(RUN_NAME_TAG, ""))
+        parent = run.parent_run_id or run.tags.get(PARENT_TAG)
+        user = str(run.tags.get(USER_TAG) or current_user())
         row = conn.execute(
             _UPSERT_RUN,
-            (run.run_id, experiment_id, run.name or "", run.start_time, run.parent_run_id,
+            (run.run_id, experiment_id, name, run.start_time, parent, user,
              writer.pid, writer.host, writer.started, now),
         ).fetchone()  # fmt: skip
         run_pk = row[0]
@@ -264,6 +312,19 @@ class SqliteStore:
             conn.execute("DELETE FROM latest_metrics WHERE run_pk = ?", (run_pk,))
             conn.execute(_RECOMPUTE_LATEST, (run_pk,))
         return run_pk
+
+    @staticmethod
+    def _apply_system_tags(conn: sqlite3.Connection, run_pk: int, tags) -> None:
+        """``mlflow.runName`` renames the run (as in MLflow); ``mlflow.parentRunId`` sets a parent
+        the run lacks."""
+        if RUN_NAME_TAG in tags:
+            name = str(tags[RUN_NAME_TAG])
+            conn.execute("UPDATE runs SET name = ? WHERE run_pk = ?", (name, run_pk))
+        if PARENT_TAG in tags:
+            conn.execute(
+                "UPDATE runs SET parent_run_id = COALESCE(parent_run_id, ?) WHERE run_pk = ?",
+                (str(tags[PARENT_TAG]), run_pk),
+            )
 
     def _run_pk(
         self, conn: sqlite3.Connection, run_id: str, writer: WriterIdentity, now: float

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from autolog.client import ArtifactInfo, Client, MetricPoint, RunNotFound
+from autolog.client import ArtifactInfo, Client, MetricPoint, PagedList, RunNotFound
 from autolog.records import Artifact, Metric, RunStart
 
 
@@ -21,6 +21,12 @@ def test_unknown_run_raises_run_not_found_naming_it(client, log_run) -> None:
         client.get_metric_history("no-such-run", "loss")
     with pytest.raises(RunNotFound):
         client.list_artifacts("no-such-run")
+
+
+def test_search_returns_mlflows_paged_list_of_runs(client, log_run) -> None:
+    log_run()
+    page = client.search_runs()
+    assert isinstance(page, PagedList) and isinstance(page, list) and page.token is None
 
 
 def test_runs_are_frozen(client, log_run) -> None:
@@ -80,6 +86,9 @@ def test_artifact_path_gives_the_local_file_or_file_not_found(backend, client, t
 def test_reading_a_directory_with_no_store_finds_nothing_and_creates_nothing(tmp_path) -> None:
     client = Client(str(tmp_path / "empty"))
     assert client.search_runs() == [] and client.list_experiments() == []
+    assert client.search_runs().token is None
+    with pytest.raises(ValueError, match="invalid page_token"):
+        client.search_runs(page_token="not a token")
     with pytest.raises(RunNotFound):
         client.get_run("anything")
     assert not (tmp_path / "empty").exists()

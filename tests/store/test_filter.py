@@ -14,7 +14,7 @@ from autolog.store.filter import (
     parse_order_by,
 )
 
-M, P, T, A = "metric", "param", "tag", "attribute"
+M, P, T, A, D = "metric", "param", "tag", "attribute", "dataset"
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,29 @@ M, P, T, A = "metric", "param", "tag", "attribute"
         ("metrics.`my key` = 1", [Comparison(Key(M, "my key"), "=", 1.0)]),
         ('tags."mlflow.user" = "ana"', [Comparison(Key(T, "mlflow.user"), "=", "ana")]),
         ("param.lr = '0.1'", [Comparison(Key(P, "lr"), "=", "0.1")]),
-        ("params.note = 'it''s'", [Comparison(Key(P, "note"), "=", "it's")]),
+        ("params.note = 'it''s'", [Comparison(Key(P, "note"), "=", "it''s")]),  # literal, as MLflow
+        ("params.note = \"it's\"", [Comparison(Key(P, "note"), "=", "it's")]),
+        ("params.m = 'L\\'Hosp'", [Comparison(Key(P, "m"), "=", "L\\'Hosp")]),
+        ("params.'cat dog' = 'pets'", [Comparison(Key(P, "cat dog"), "=", "pets")]),
+        ("`metric`.a >= 0.1", [Comparison(Key(M, "a"), ">=", 0.1)]),
+        ("`params`.model = 'LR'", [Comparison(Key(P, "model"), "=", "LR")]),
+        ("`tags`.source_name = 'nb'", [Comparison(Key(T, "source_name"), "=", "nb")]),
+        ("`status` = 'x'", [Comparison(Key(A, "status"), "=", "x")]),
+        ("METRICS.acc > 1", [Comparison(Key(M, "acc"), ">", 1.0)]),
+        ("params.x IS NULL", [Comparison(Key(P, "x"), "IS NULL", None)]),
+        ("tags.x is not null", [Comparison(Key(T, "x"), "IS NOT NULL", None)]),
+        ("tags.a IS NULL AND params.b = 'v'", [Comparison(Key(T, "a"), "IS NULL", None), Comparison(Key(P, "b"), "=", "v")]),
+        ("attributes.`Run name` = 'x'", [Comparison(Key(A, "run_name"), "=", "x")]),
+        ("attributes.`RUN NAME` = 'x'", [Comparison(Key(A, "run_name"), "=", "x")]),
+        ("attributes.created > 1", [Comparison(Key(A, "start_time"), ">", 1.0)]),
+        ("attributes.Created > 1", [Comparison(Key(A, "start_time"), ">", 1.0)]),
+        ("attributes.user_id = 'ana'", [Comparison(Key(A, "user_id"), "=", "ana")]),
+        ("attr.artifact_uri LIKE '%x%'", [Comparison(Key(A, "artifact_uri"), "LIKE", "%x%")]),
+        ("dataset.name = 'd'", [Comparison(Key(D, "name"), "=", "d")]),
+        ("datasets.digest IN ('a', 'b')", [Comparison(Key(D, "digest"), "IN", ("a", "b"))]),
+        ("datasets.context ILIKE 'train%'", [Comparison(Key(D, "context"), "ILIKE", "train%")]),
+        ('tags."mlflow.runName" = \'r\'', [Comparison(Key(T, "mlflow.runName"), "=", "r")]),
+        ("tags.mlflow.runName = 'r'", [Comparison(Key(T, "mlflow.runName"), "=", "r")]),
         ("tags.x != 'y'", [Comparison(Key(T, "x"), "!=", "y")]),
         ("tag.x LIKE 'a%'", [Comparison(Key(T, "x"), "LIKE", "a%")]),
         ("tags.x ilike '%A_'", [Comparison(Key(T, "x"), "ILIKE", "%A_")]),
@@ -65,7 +87,6 @@ def test_valid_filters_parse_to_comparisons(text: str, expected: list[Comparison
         ("metrics.acc >> 1", "'>>'", 12),
         ("metrics.acc == 1", "'=='", 12),
         ("metrics.acc > 1 or params.x = 'a'", "'or'", 16),
-        ("metrics.acc > 1 and", "ended", 19),
         ("metrics.acc >", "ended", 13),
         ("metrics.acc 1", "'1'", 12),
         ("metrics.acc = 'high'", "\"'high'\"", 14),
@@ -77,13 +98,19 @@ def test_valid_filters_parse_to_comparisons(text: str, expected: list[Comparison
         ("attributes.colour = 'red'", "'colour'", 0),
         ("metrics. = 1", "after 'metrics.'", 8),
         ("params.x IN 'a'", "\"'a'\"", 12),
-        ("params.x IN ('a' 'b')", "\"'b'\"", 17),
         ("params.x IN ()", "')'", 13),
         ("params.x NOT LIKE 'a'", "'LIKE'", 13),
-        ("metrics.a = 1 metrics.b = 2", "'metrics.b'", 14),
         ("metrics.a = 1; DROP TABLE runs", "';'", 13),
         ("= 1", "'='", 0),
-        ("status = 'x' and", "ended", 16),
+        ("metrics.acc IS NULL", "params and tags only", 12),
+        ("attributes.status IS NOT NULL", "params and tags only", 18),
+        ("params.x IS 'a'", "\"'a'\"", 12),
+        ("params.x IS NOT", "ended", 15),
+        ("dataset.profile = 'p'", "'profile'", 0),
+        ("attributes.experiment_id = '1'", "'experiment_id'", 0),
+        ("params.x IN ('a', 1)", "'1'", 18),
+        ("params.x IN ('a\\')", "not a list of strings", 12),
+        ("`metrics.A > 0.1", "unterminated", 0),
     ],
 )
 def test_malformed_filters_name_the_bad_token_and_its_position(text: str, token: str, position: int) -> None:
@@ -95,6 +122,29 @@ def test_malformed_filters_name_the_bad_token_and_its_position(text: str, token:
     assert message.endswith(f"at position {position}")
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["metrics.a = 1 and metrics.b = 2", "metrics.a = 1 metrics.b = 2", "and metrics.a = 1 and and metrics.b = 2 and"],
+)
+def test_and_between_comparisons_may_be_repeated_or_left_out_as_in_mlflow(text: str) -> None:
+    assert parse_filter(text) == [Comparison(Key(M, "a"), "=", 1.0), Comparison(Key(M, "b"), "=", 2.0)]
+    assert parse_filter("and") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("run_id IN ('a', \"b\")", ("a", "b")),
+        ("run_id IN ('a',)", ("a",)),
+        ("run_id IN ('a' 'b')", ("ab",)),  # adjacent strings join, as Python reads them
+        ("run_id IN ('it''s')", ("its",)),
+        ("run_id IN ('L\\'Hosp')", ("L'Hosp",)),
+    ],
+)
+def test_in_lists_read_as_mlflow_reads_them_a_python_literal(text: str, values: tuple) -> None:
+    assert parse_filter(text) == [Comparison(Key(A, "run_id"), "IN", values)]
+
+
 def test_keywords_are_case_insensitive() -> None:
     lower = parse_filter("params.a in ('x') and params.b not in ('y') and tags.c like 'z%' and tags.d ilike 'w'")
     upper = parse_filter("params.a IN ('x') AND params.b NOT IN ('y') AND tags.c LIKE 'z%' AND tags.d ILIKE 'w'")
@@ -104,7 +154,7 @@ def test_keywords_are_case_insensitive() -> None:
 def test_values_and_keys_never_reach_the_sql_text() -> None:
     sql, params = filter_to_sql(parse_filter("params.`x'; --` = 'a'' OR 1=1 --' and metrics.m > 2"))
     assert "OR 1=1" not in sql and "--" not in sql
-    assert params == ["x'; --", "a' OR 1=1 --", "m", 2.0]
+    assert params == ["x'; --", "a'' OR 1=1 --", "m", 2.0]
 
 
 @pytest.mark.parametrize(
@@ -117,6 +167,9 @@ def test_values_and_keys_never_reach_the_sql_text() -> None:
         (["attributes.start_time ASC", "tags.t desc"], [OrderKey(Key(A, "start_time"), True), OrderKey(Key(T, "t"), False)]),
         (["metrics.`val acc` asc"], [OrderKey(Key(M, "val acc"), True)]),
         ("run_name", [OrderKey(Key(A, "run_name"), True)]),
+        (["attributes.created DESC"], [OrderKey(Key(A, "start_time"), False)]),
+        (['metrics."key1"  desc', "params.`p` aSc"], [OrderKey(Key(M, "key1"), False), OrderKey(Key(P, "p"), True)]),
+        (["metric.a", "tag.a", "param.a"], [OrderKey(Key(M, "a"), True), OrderKey(Key(T, "a"), True), OrderKey(Key(P, "a"), True)]),
     ],
 )
 def test_order_by_items_parse(items, expected) -> None:
@@ -125,14 +178,57 @@ def test_order_by_items_parse(items, expected) -> None:
 
 @pytest.mark.parametrize(
     ("item", "token"),
-    [("metrics.acc DOWN", "'DOWN'"), ("metrics.acc DESC ASC", "'ASC'"), ("", "ended"), ("bogus.x", "'bogus'")],
+    [
+        ("metrics.acc DOWN", "'DOWN'"),
+        ("metrics.acc DESC ASC", "'ASC'"),
+        ("", "ended"),
+        ("bogus.x", "'bogus'"),
+        ("attribute.run_id ACS", "'ACS'"),
+        ("dataset.name", "cannot be ordered by 'dataset.name'"),
+        ("`metrics.A`", "unknown attribute 'metrics.A'"),
+    ],
 )
 def test_malformed_order_by_names_the_bad_token(item: str, token: str) -> None:
     with pytest.raises(ValueError, match=f'invalid order_by "{item}": .*{token}.*at position'):
         parse_order_by([item])
 
 
-def test_order_sql_puts_runs_lacking_the_key_last_and_breaks_ties_newest_first() -> None:
+@pytest.mark.parametrize(
+    "items", [["metrics.m", "metrics.m DESC"], ["attributes.start_time", "created"], ["tag.t", "tags.`t`"]]
+)
+def test_a_key_ordered_twice_is_rejected_as_mlflow_does(items: list[str]) -> None:
+    with pytest.raises(ValueError, match="already ordered by at position 0"):
+        parse_order_by(items)
+
+
+def test_order_sql_puts_nan_after_numbers_and_runs_lacking_the_key_last_then_newest_first() -> None:
     sql, params = order_to_sql(parse_order_by(["metrics.acc DESC"]))
-    assert sql.index("IS NULL") < sql.index("DESC") < sql.index("r.start_time DESC")
+    nan_last, by_value = "COALESCE((SELECT x.value IS NULL FROM", "(SELECT x.value FROM latest_metrics"
+    assert sql.startswith(nan_last) and sql.index(", 2), ") < sql.index(by_value) < sql.index("DESC")
+    assert sql.endswith("CAST(r.start_time * 1000 AS INTEGER) DESC, r.run_id")
     assert params == ["acc", "acc"]
+
+
+def test_time_filters_compare_milliseconds_as_mlflow_records_them() -> None:
+    sql, params = filter_to_sql(parse_filter("attributes.start_time >= 1700000000123 and end_time < 5"))
+    assert sql == "CAST(r.start_time * 1000 AS INTEGER) >= ? AND CAST(r.end_time * 1000 AS INTEGER) < ?"
+    assert params == [1700000000123.0, 5.0]
+
+
+def test_a_nan_metric_satisfies_only_not_equal() -> None:
+    sql, _params = filter_to_sql(parse_filter("metrics.a != 1"))
+    assert "OR x.value IS NULL" in sql
+    sql, _params = filter_to_sql(parse_filter("metrics.a = 1 and metrics.b < 1"))
+    assert "IS NULL" not in sql
+
+
+def test_run_name_and_parent_tags_are_the_run_columns() -> None:
+    sql, params = filter_to_sql(parse_filter("tags.mlflow.runName = 'a' and tags.mlflow.parentRunId IS NULL"))
+    assert sql == "NULLIF(r.name, '') = ? AND r.parent_run_id IS NULL"
+    assert params == ["a"]
+
+
+def test_artifact_uri_is_the_store_uri_and_the_run_id() -> None:
+    sql, params = filter_to_sql(parse_filter("attributes.artifact_uri LIKE '%x'"), artifacts_uri="file:///s")
+    assert sql == "autolog_like((? || '/' || r.run_id), ?, 0)"
+    assert params == ["file:///s", "%x"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import math
 import time
 import uuid
 
@@ -60,8 +62,15 @@ def test_default_order_is_newest_first(client, runs) -> None:
         ("attributes.run_name LIKE 'Alpha%'", {"Alpha-2"}),
         ("run_name ILIKE 'alpha%'", {"alpha", "Alpha-2"}),
         ("attributes.experiment = 'nlp'", {"gamma", "Alpha-2", "child"}),
-        ("attributes.start_time > 1700000003.5", {"Alpha-2", "child"}),
-        ("attributes.end_time <= 1700000003", {"alpha", "beta"}),
+        ("attributes.start_time > 1700000003500", {"Alpha-2", "child"}),  # milliseconds, as MLflow
+        ("attributes.created >= 1700000004000", {"Alpha-2", "child"}),
+        ("attributes.start_time = 1700000001000", {"alpha"}),
+        ("attributes.end_time <= 1700000003000", {"alpha", "beta"}),
+        ("params.model IS NULL", {"Alpha-2", "child"}),
+        ("tags.team IS NOT NULL", {"alpha", "beta"}),
+        ("tags.mlflow.runName = 'gamma'", {"gamma"}),
+        ("tags.`mlflow.runName` LIKE 'Alpha%'", {"Alpha-2"}),
+        ("attributes.`Run name` ILIKE 'ALPHA'", {"alpha"}),
         ("params.model = 'nope'", set()),
     ],
 )
@@ -74,6 +83,30 @@ def test_filter_on_run_id_and_parent_run_id(client, runs) -> None:
     assert names(by_id) == ["beta"]
     children = client.search_runs(filter_string=f"attributes.parent_run_id = '{runs['gamma']}'")
     assert names(children) == ["child"]
+
+
+def test_parent_run_is_also_the_tag_mlflow_parent_run_id(client, runs) -> None:
+    children = client.search_runs(filter_string=f"tags.mlflow.parentRunId = '{runs['gamma']}'")
+    assert names(children) == ["child"]
+    assert "child" not in names(client.search_runs(filter_string="tags.mlflow.parentRunId IS NULL"))
+
+
+def test_a_nan_metric_satisfies_not_equal_and_sorts_after_every_number(backend, client, log_run) -> None:
+    log_run("one", metrics={"x": 1.0}, start_time=1.0)
+    log_run("nan", metrics={"x": math.nan}, start_time=2.0)
+    log_run("none", start_time=3.0)
+    log_run("minus", metrics={"x": -5.0}, start_time=4.0)
+    assert set(names(client.search_runs(filter_string="metrics.x != 1"))) == {"nan", "minus"}
+    assert set(names(client.search_runs(filter_string="metrics.x < 2"))) == {"one", "minus"}
+    assert names(client.search_runs(order_by=["metrics.x"])) == ["minus", "one", "nan", "none"]
+    assert names(client.search_runs(order_by=["metrics.x DESC"])) == ["one", "minus", "nan", "none"]
+
+
+def test_runs_started_in_the_same_millisecond_are_ordered_by_run_id(backend, client) -> None:
+    backend.write_batch([RunStart(run_id, "Default", run_id, 100.0001 + index / 10_000)
+                         for index, run_id in enumerate(["c", "a", "b"])])  # fmt: skip
+    assert names(client.search_runs()) == ["a", "b", "c"]
+    assert names(client.search_runs(filter_string="start_time = 100000")) == ["a", "b", "c"]
 
 
 def test_experiment_narrows_the_search(client, runs) -> None:
@@ -98,8 +131,40 @@ def test_order_by_several_keys(client, runs) -> None:
 
 def test_max_results_limits_after_ordering(client, runs) -> None:
     assert names(client.search_runs(order_by=["metrics.acc DESC"], max_results=2)) == ["gamma", "alpha"]
-    with pytest.raises(ValueError, match="max_results"):
-        client.search_runs(max_results=0)
+
+
+@pytest.mark.parametrize("max_results", [0, -1, 50_001, 1.5, True, None])
+def test_max_results_is_from_1_to_mlflows_50000(client, runs, max_results) -> None:
+    with pytest.raises(ValueError, match="max_results must be an integer from 1 to 50,000"):
+        client.search_runs(max_results=max_results)
+    assert len(client.search_runs(max_results=50_000)) == 5
+
+
+def test_page_tokens_walk_every_run_once_in_order(client, runs) -> None:
+    everything = names(client.search_runs(order_by=["params.lr"]))
+    pages, token = [], None
+    while True:
+        page = client.search_runs(order_by=["params.lr"], max_results=2, page_token=token)
+        pages.append(names(page))
+        token = page.token
+        if token is None:
+            break
+    assert pages == [everything[0:2], everything[2:4], everything[4:]]
+    assert client.search_runs(max_results=5).token is None
+    assert client.search_runs(max_results=4).token is not None
+
+
+@pytest.mark.parametrize("token", ["not base64!", "bm90IGpzb24=", "e30=", "eyJvZmZzZXQiOiAiYSJ9", "eyJvZmZzZXQiOiAtMX0="])
+def test_a_page_token_search_runs_did_not_return_is_rejected(client, runs, token: str) -> None:
+    with pytest.raises(ValueError, match="invalid page_token"):
+        client.search_runs(page_token=token)
+
+
+def test_the_last_page_has_no_token_and_a_page_past_the_end_is_empty(client, runs) -> None:
+    page = client.search_runs(page_token=client.search_runs(max_results=4).token, max_results=10)
+    assert names(page) == ["alpha"] and page.token is None
+    past = base64.b64encode(b'{"offset": 99}').decode()
+    assert client.search_runs(page_token=past) == [] and client.search_runs(page_token=past).token is None
 
 
 def test_a_malformed_filter_raises_value_error_even_on_an_empty_store(client, tmp_path) -> None:
