@@ -62,7 +62,31 @@ class Backend:
             Artifact(model.run_id, model.local_path, model.artifact_path, ArtifactKind.MODEL)
         )
 
-    from autolog.records import Artifact, DatasetInput, Metric, ModelRecord, Plot, Record, RunEnd, RunStart
+    def log_plot(self, plot: "Plot") -> None:
+        """Record a plot given as data. The default renders it to ``<artifact_path>.png`` (with
+        matplotlib, where installed; else the spec is stored as ``.json``) and logs that file."""
+        import os
+        import shutil
+        import tempfile
+
+        from autolog import plots
+        from autolog.records import Artifact, ArtifactKind
+
+        folder = tempfile.mkdtemp(prefix="autolog-plot-")
+        try:
+            name = os.path.basename(plot.artifact_path) or "plot"
+            if plots.available():
+                path = plots.render_png(plot.spec, os.path.join(folder, name + ".png"))
+            else:
+                path = os.path.join(folder, name + ".json")
+                plots.write_spec(plot.spec, path)
+            suffix = os.path.splitext(path)[1]
+            self.log_artifact(Artifact(plot.run_id, path, plot.artifact_path + suffix, ArtifactKind.PLOT, staged=True))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def log_dataset(self, dataset: "DatasetInput") -> None:
+        """Record a dataset the run used (name, digest, context). The default ignores it."""
 
     def end_run(self, end: "RunEnd") -> None:
         """Mark the run ended with ``end.status``."""

@@ -124,7 +124,7 @@ def test_dataset_filters_hold_when_one_of_the_runs_datasets_matches(backend, cli
 def test_the_dispatcher_hands_datasets_to_log_dataset_which_backends_may_ignore() -> None:
     dataset = DatasetInput("r", "iris", "d1")
     calls = plan_calls([RunStart("r", "Default", "run", 1.0), dataset, Params("r", {"a": "1"})])
-    assert [(method, count) for method, _args, count in calls] == [
+    assert [(method, len(part)) for method, _args, part in calls] == [
         ("start_run", 1), ("log_dataset", 1), ("log_params", 1),
     ]  # fmt: skip
     assert calls[1][1] == (dataset,)
