@@ -352,13 +352,17 @@ def _scores(snap: Any) -> Any:
     return scores
 
 
-def threshold_counts(positive: Any, scores: Any, weight: Any) -> Curve | None:
+def threshold_counts(positive: Any, scores: Any, weight: Any, *, exact_ties: bool = True) -> Curve | None:
     """sklearn's ``confusion_matrix_at_thresholds``: weighted tps/fps at each distinct score.
 
     Same steps as sklearn: zero-weight rows dropped, a stable descending sort built as sklearn's
     array-API ``argsort(descending=True)`` is (so tied rows sum in the same order), the last
     index of each run of tied scores, cumulative sums in float64. None (fall back) when the
     positives or the negatives have no weight: sklearn's rates are NaN then, with a warning.
+
+    ``exact_ties=False`` (only without weights, when the thresholds are not used) sorts with
+    numpy's faster unstable sort: the order of tied rows cannot change whole-number counts, but
+    could change which of ``0.0`` and ``-0.0`` stands for a tie in ``thresholds``.
     """
     truth = positive.astype(np.float64)
     if weight is not None:
@@ -368,7 +372,10 @@ def threshold_counts(positive: Any, scores: Any, weight: Any) -> Curve | None:
     n = len(scores)
     if n == 0:
         return None
-    order = (n - 1) - np.flip(np.argsort(np.flip(scores), kind="stable"))
+    if exact_ties or weight is not None:
+        order = (n - 1) - np.flip(np.argsort(np.flip(scores), kind="stable"))
+    else:
+        order = np.flip(np.argsort(scores))
     scores, truth = scores[order], truth[order]
     if weight is not None:
         weight = weight[order]
@@ -437,8 +444,9 @@ def multiclass_roc_auc(encoded: Encoded, proba: Any) -> float | None:
     if np.isclose(np.sum(support), 0) or not bool(np.all(support > 0)):
         return None
     scores = np.zeros((k,))
+    columns = np.ascontiguousarray(proba.T)
     for c in range(k):
-        curve = threshold_counts(encoded.true == c, np.ascontiguousarray(proba[:, c]), weight)
+        curve = threshold_counts(encoded.true == c, columns[c], weight, exact_ties=False)
         if curve is None:
             return None
         fpr, tpr, _ = roc_points(curve)
