@@ -7,9 +7,12 @@ metric is derived from the same integer codes: accuracy, precision/recall/F1 and
 matrix from ``np.bincount``; log loss from the probability of each row's true class; ROC AUC and
 the ROC/precision-recall curves from one sort of the scores.
 
-Each value is computed with the same numpy operations, in the same order, as the installed
-scikit-learn (1.9) computes it, so that it is equal to scikit-learn's, exactly in practice and
-within 1e-12 relative at worst. Whenever a precondition of that common case does not hold, a
+Each value is computed with the same numpy operations, in the same order, as scikit-learn 1.9
+computes it, so that it is equal to scikit-learn's, exactly in practice and within 1e-12
+relative at worst. That arithmetic changes between releases (before 1.9: float32 log loss and
+regression, ROC sums and curve thresholds differ in the last bits or more), so the entry points
+only run under the versions in :data:`VERIFIED_SKLEARN` and leave every other one to sklearn.
+Whenever a precondition of that common case does not hold, a
 function returns None, meaning "ask scikit-learn": the caller then makes the sklearn call,
 which gives the same value, or raises or warns exactly as before. The fall-back conditions are
 listed in each function's docstring; in short:
@@ -37,6 +40,10 @@ from typing import Any
 import numpy as np
 
 from autolog.integrations.sklearn._plots import MAX_CLASSES
+
+#: scikit-learn releases (major, minor) whose arithmetic this module reproduces, as checked by
+#: tests/integrations/sklearn/test_fast_metrics.py. Under any other, everything goes to sklearn.
+VERIFIED_SKLEARN = ((1, 9),)
 
 #: What ``plot_data`` writes for the ROC curve's first threshold (sklearn's ``inf``): JSON null.
 INFINITE_THRESHOLD = None
@@ -67,9 +74,31 @@ class Curve:
     thresholds: Any  # the distinct scores, decreasing, in the scores' dtype
 
 
+_supported: bool | None = None
+
+
 # -- entry points ---------------------------------------------------------------------------------
+def supported() -> bool:
+    """Whether the installed scikit-learn is one of :data:`VERIFIED_SKLEARN` (checked once)."""
+    global _supported
+    if _supported is None:
+        import sklearn
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            _supported = Version(sklearn.__version__).release[:2] in VERIFIED_SKLEARN
+        except InvalidVersion:
+            _supported = False
+    return _supported
+
+
 def training_metrics(snap: Any) -> dict[str, float]:
-    """The training metrics of ``snap`` computable here: name -> value; a missing name falls back."""
+    """The training metrics of ``snap`` computable here: name -> value; a missing name falls back.
+
+    Empty under a scikit-learn release not in :data:`VERIFIED_SKLEARN`.
+    """
+    if not supported():
+        return {}
     if snap.kind == "classifier" and snap.y_pred is not None:
         values = classifier_metrics(snap)
     elif snap.kind == "regressor" and snap.y_pred is not None:
@@ -121,12 +150,14 @@ def plot_data(snap: Any) -> dict[str, Any] | None:
     labels, no classes, or more than :data:`~autolog.integrations.sklearn._plots.MAX_CLASSES`.
     None where sklearn must be asked: labels that cannot be encoded (see :func:`encode`), a
     single class, or a curve that sklearn leaves undefined (no positive or no negative weight:
-    NaN rates and a warning).
+    NaN rates and a warning), and under a scikit-learn release not in :data:`VERIFIED_SKLEARN`.
     """
     if snap.kind != "classifier" or snap.y_pred is None or snap.y_true is None:
         return {}
     if getattr(snap.y_true, "ndim", 1) != 1 or snap.classes is None or len(snap.classes) > MAX_CLASSES:
         return {}
+    if not supported():
+        return None
     encoded = encode(snap)
     if encoded is None or encoded.n_classes < 2:
         return None
