@@ -3,7 +3,9 @@
 The caller's thread runs only what needs the live estimator and the user's ``X``: ``predict``,
 ``predict_proba`` (and ``score`` when it is not plain accuracy or R²). Labels, weights and
 predictions are private copies, so the background thread can compute the metrics (and the plots)
-while the user's code goes on, and the user may change their own arrays meanwhile.
+while the user's code goes on, and the user may change their own arrays meanwhile. The values
+come from ``_fast`` (numpy, scikit-learn's values without its per-call validation) wherever it
+can give them, and from the ``sklearn.metrics`` functions otherwise.
 
 Names follow MLflow: ``training_accuracy_score``, ``training_precision_score``,
 ``training_recall_score``, ``training_f1_score``, ``training_log_loss``, ``training_roc_auc``;
@@ -268,7 +270,7 @@ def _attempt(
     out: dict[str, float],
     key: str,
     compute_value: Callable[[], Any],
-    fast: "dict[str, float] | None" = None,
+    fast: dict[str, float] | None = None,
 ) -> None:
     """``out[key]``: from ``fast`` when it has the value, else ``compute_value()`` (sklearn).
 
