@@ -3,7 +3,9 @@
 The caller's thread runs only what needs the live estimator and the user's ``X``: ``predict``,
 ``predict_proba`` (and ``score`` when it is not plain accuracy or R²). Labels, weights and
 predictions are private copies, so the background thread can compute the metrics (and the plots)
-while the user's code goes on, and the user may change their own arrays meanwhile.
+while the user's code goes on, and the user may change their own arrays meanwhile. The values
+come from ``_fast`` (numpy, scikit-learn's values without its per-call validation) wherever it
+can give them, and from the ``sklearn.metrics`` functions otherwise.
 
 Names follow MLflow: ``training_accuracy_score``, ``training_precision_score``,
 ``training_recall_score``, ``training_f1_score``, ``training_log_loss``, ``training_roc_auc``;
@@ -18,7 +20,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from autolog._safety import warn_once
+from autolog._safety import report_internal_error, warn_once
 from autolog.integrations.sklearn import _data
 from autolog.integrations.sklearn._options import Options
 from autolog.integrations.sklearn._util import original_attribute, unwrapped
@@ -234,9 +236,9 @@ def compute(snap: Snapshot) -> dict[str, float]:
     out: dict[str, float] = {}
     with sklearn.config_context(skip_parameter_validation=True):
         if snap.kind == "classifier" and snap.y_pred is not None:
-            _classifier_metrics(snap, out)
+            _classifier_metrics(snap, out, _fast_metrics(snap))
         elif snap.kind == "regressor" and snap.y_pred is not None:
-            _regressor_metrics(snap, out)
+            _regressor_metrics(snap, out, _fast_metrics(snap))
         elif snap.kind == "clusterer":
             _clusterer_metrics(snap, out)
     if snap.score is not None:
@@ -248,7 +250,37 @@ def compute(snap: Snapshot) -> dict[str, float]:
     return out
 
 
-def _attempt(snap: Snapshot, out: dict[str, float], key: str, compute_value: Callable[[], Any]) -> None:
+def _fast_metrics(snap: Snapshot) -> dict[str, float]:
+    """The metrics ``_fast`` computes without sklearn's validation; the others fall back to sklearn.
+
+    A bug there must not lose a metric: it is reported as autolog's own error (raised under
+    ``AUTOLOG_TESTING``) and every metric then comes from sklearn.
+    """
+    try:
+        from autolog.integrations.sklearn import _fast
+
+        return _fast.training_metrics(snap)
+    except Exception as exc:  # noqa: BLE001
+        report_internal_error("sklearn fast training metrics", exc)
+        return {}
+
+
+def _attempt(
+    snap: Snapshot,
+    out: dict[str, float],
+    key: str,
+    compute_value: Callable[[], Any],
+    fast: dict[str, float] | None = None,
+) -> None:
+    """``out[key]``: from ``fast`` when it has the value, else ``compute_value()`` (sklearn).
+
+    A failing sklearn call is skipped with one warning; NaN and infinite values are dropped.
+    """
+    if fast is not None and key in fast:
+        value = _finite(fast[key])
+        if value is not None:
+            out[key] = value
+        return
     try:
         value = _finite(compute_value())
     except Exception as exc:  # noqa: BLE001
@@ -262,7 +294,18 @@ def _attempt(snap: Snapshot, out: dict[str, float], key: str, compute_value: Cal
         out[key] = value
 
 
-def _classifier_metrics(snap: Snapshot, out: dict[str, float]) -> None:
+def _from_fast(out: dict[str, float], fast: dict[str, float], keys: tuple[str, ...]) -> bool:
+    """Copy ``keys`` from ``fast`` into ``out`` when it has them all (finite ones only)."""
+    if not all(key in fast for key in keys):
+        return False
+    for key in keys:
+        value = _finite(fast[key])
+        if value is not None:
+            out[key] = value
+    return True
+
+
+def _classifier_metrics(snap: Snapshot, out: dict[str, float], fast: dict[str, float]) -> None:
     from sklearn import metrics
 
     from autolog.integrations.sklearn._util import original
@@ -271,7 +314,48 @@ def _classifier_metrics(snap: Snapshot, out: dict[str, float]) -> None:
     binary_label = snap.pos_label is not None and snap.binary
     average = "binary" if binary_label else "weighted"
     extra = {"pos_label": snap.pos_label} if binary_label else {}
-    _attempt(snap, out, "training_accuracy_score", lambda: original(metrics.accuracy_score)(y, y_pred, sample_weight=weight))
+    _attempt(snap, out, "training_accuracy_score", lambda: original(metrics.accuracy_score)(y, y_pred, sample_weight=weight), fast)
+    if not _from_fast(out, fast, ("training_precision_score", "training_recall_score", "training_f1_score")):
+        _sklearn_prf(snap, out, average, extra)
+    proba = snap.proba
+    if proba is None or getattr(proba, "ndim", 0) != 2 or getattr(y, "ndim", 1) != 1:
+        return
+    labels = snap.classes
+    _attempt(
+        snap,
+        out,
+        "training_log_loss",
+        lambda: original(metrics.log_loss)(y, proba, sample_weight=weight, labels=labels),
+        fast,
+    )
+    if snap.binary:
+        positive = snap.positive_class
+        _attempt(
+            snap,
+            out,
+            "training_roc_auc",
+            lambda: original(metrics.roc_auc_score)(y == positive, snap.positive_scores(), sample_weight=weight),
+            fast,
+        )
+    else:
+        _attempt(
+            snap,
+            out,
+            "training_roc_auc",
+            lambda: original(metrics.roc_auc_score)(
+                y, proba, multi_class="ovr", average="weighted", sample_weight=weight, labels=labels
+            ),
+            fast,
+        )
+
+
+def _sklearn_prf(snap: Snapshot, out: dict[str, float], average: str, extra: dict[str, Any]) -> None:
+    """Precision, recall and F1 from one ``precision_recall_fscore_support`` call."""
+    from sklearn import metrics
+
+    from autolog.integrations.sklearn._util import original
+
+    y, y_pred, weight = snap.y_true, snap.y_pred, snap.sample_weight
     scores: dict[str, float] = {}
 
     def prf() -> Any:
@@ -285,45 +369,23 @@ def _classifier_metrics(snap: Snapshot, out: dict[str, float]) -> None:
     if scores:
         out["training_recall_score"] = float(scores["recall"])
         out["training_f1_score"] = float(scores["f1"])
-    proba = snap.proba
-    if proba is None or getattr(proba, "ndim", 0) != 2 or getattr(y, "ndim", 1) != 1:
-        return
-    labels = snap.classes
-    _attempt(snap, out, "training_log_loss", lambda: original(metrics.log_loss)(y, proba, sample_weight=weight, labels=labels))
-    if snap.binary:
-        positive = snap.positive_class
-        _attempt(
-            snap,
-            out,
-            "training_roc_auc",
-            lambda: original(metrics.roc_auc_score)(y == positive, snap.positive_scores(), sample_weight=weight),
-        )
-    else:
-        _attempt(
-            snap,
-            out,
-            "training_roc_auc",
-            lambda: original(metrics.roc_auc_score)(
-                y, proba, multi_class="ovr", average="weighted", sample_weight=weight, labels=labels
-            ),
-        )
 
 
-def _regressor_metrics(snap: Snapshot, out: dict[str, float]) -> None:
+def _regressor_metrics(snap: Snapshot, out: dict[str, float], fast: dict[str, float]) -> None:
     import numpy as np
     from sklearn import metrics
 
     from autolog.integrations.sklearn._util import original
 
     y, y_pred, weight = snap.y_true, snap.y_pred, snap.sample_weight
-    _attempt(snap, out, "training_mean_squared_error", lambda: original(metrics.mean_squared_error)(y, y_pred, sample_weight=weight))
+    _attempt(snap, out, "training_mean_squared_error", lambda: original(metrics.mean_squared_error)(y, y_pred, sample_weight=weight), fast)
     rmse = getattr(metrics, "root_mean_squared_error", None)
-    if rmse is not None:
-        _attempt(snap, out, "training_root_mean_squared_error", lambda: original(rmse)(y, y_pred, sample_weight=weight))
+    if rmse is not None or "training_root_mean_squared_error" in fast:
+        _attempt(snap, out, "training_root_mean_squared_error", lambda: original(rmse)(y, y_pred, sample_weight=weight), fast)
     elif "training_mean_squared_error" in out:
         out["training_root_mean_squared_error"] = float(np.sqrt(out["training_mean_squared_error"]))
-    _attempt(snap, out, "training_mean_absolute_error", lambda: original(metrics.mean_absolute_error)(y, y_pred, sample_weight=weight))
-    _attempt(snap, out, "training_r2_score", lambda: original(metrics.r2_score)(y, y_pred, sample_weight=weight))
+    _attempt(snap, out, "training_mean_absolute_error", lambda: original(metrics.mean_absolute_error)(y, y_pred, sample_weight=weight), fast)
+    _attempt(snap, out, "training_r2_score", lambda: original(metrics.r2_score)(y, y_pred, sample_weight=weight), fast)
 
 
 def _clusterer_metrics(snap: Snapshot, out: dict[str, float]) -> None:
