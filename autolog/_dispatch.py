@@ -126,7 +126,7 @@ PROBE_FIRST_SECONDS = 1.0
 
 _KIND_NAMES = {
     Metric: "metric points", Params: "params", Tags: "tags", RunStart: "run starts",
-    RunEnd: "run ends", Artifact: "artifacts", ModelRecord: "models", Plot: "plots",
+    RunEnd: "run ends", Artifact: "artifacts", ModelRecord: "models", Plot: "plots", DatasetInput: "datasets",
 }  # fmt: skip
 
 
