@@ -12,8 +12,10 @@ and ``flush(timeout)`` waits for every lane that is still answering.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
+import tempfile
 import threading
 import time
 from collections import Counter, deque
@@ -52,7 +54,7 @@ class _Batch:
         self.staged = [
             r.local_path
             for r in records
-            if type(r) is ModelRecord or (type(r) is Artifact and r.staged)  # type: ignore[union-attr]
+            if (type(r) is ModelRecord and r.local_path) or (type(r) is Artifact and r.staged)  # type: ignore[union-attr]
         ]
         self._remaining = lanes
         self._lock = threading.Lock()
@@ -65,6 +67,21 @@ class _Batch:
             last = self._remaining == 0
         if last:
             remove_staged(self.staged)
+
+
+def materialize_models(records: list[Record]) -> list[Record]:
+    """Write the in-memory files of model records to staged directories (for backends that read
+    models from a directory); other records are returned as they are."""
+    out: list[Record] = []
+    for record in records:
+        if type(record) is ModelRecord and record.files and not record.local_path:  # type: ignore[union-attr]
+            directory = tempfile.mkdtemp(prefix="autolog-model-")
+            for name, data in record.files.items():  # type: ignore[union-attr]
+                with open(os.path.join(directory, name), "wb") as fh:
+                    fh.write(data)
+            record = dataclasses.replace(record, local_path=directory, files={})  # type: ignore[type-var]
+        out.append(record)
+    return out
 
 
 def remove_staged(paths: Iterable[str]) -> None:
@@ -435,6 +452,7 @@ class Dispatcher:
         self.dropped = 0
         self._lanes = [_Lane(b, retry_seconds, max_queue_size, self._journal_progress) for b in self.backends]
         self._journals = [lane for lane in self._lanes if lane.journal]
+        self._needs_model_dirs = any(not getattr(b, "accepts_model_files", False) for b in self.backends)
         self._queue: deque[Any] = deque()
         self._wake = threading.Event()
         #: set while a journal is too far behind: ``emit`` then waits for ``_room``
@@ -605,6 +623,8 @@ class Dispatcher:
         records = [r for r in self._drain() if type(r) is not _FlushToken]
         if not records:
             return
+        if self._needs_model_dirs:
+            records = materialize_models(records)
         batch = _Batch(records, len(self._lanes) or 1)
         for lane in self._lanes:
             try:
@@ -650,6 +670,8 @@ class Dispatcher:
         if not self._lanes:
             _Batch(records, 1).release()
             return
+        if self._needs_model_dirs:
+            records = materialize_models(records)
         batch = _Batch(records, len(self._lanes))
         for lane in self._lanes:
             lane.submit(batch)

@@ -247,8 +247,7 @@ class Run:
 
     def _emit_end(self, end: RunEnd) -> None:
         self._ended = True
-        self._dispatcher.emit(end)
-        self._dispatcher.wake()
+        self._dispatcher.emit(end)  # delivered with the next batch: a loop of fits is one batch
         self._session.run_ended(end, self)
 
     def activate(self) -> "Run":

@@ -31,6 +31,9 @@ class Backend:
     #: rather than let unwritten records pile up (bounding what a hard kill can lose). Remote
     #: backends leave it False: a slow server never slows training.
     journal: ClassVar[bool] = False
+    #: True when ``log_model`` takes a :class:`~autolog.records.ModelRecord` whose files are in
+    #: memory (``record.files``); otherwise the dispatcher hands it a staged directory.
+    accepts_model_files: ClassVar[bool] = False
 
     def on_run_start(self, run: "RunStart") -> None:
         """Called *synchronously in the caller's thread* just before a run's first record is queued.

@@ -136,46 +136,92 @@ class Client:
         return [] if conn is None else queries.list_experiments(conn)
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]:
-        """The artifacts directly inside ``path`` (the run's root by default), sorted by path."""
+        """The artifacts directly inside ``path`` (the run's root by default), sorted by path.
+
+        Files the store keeps in its database until first read (small models) and plots stored
+        as data (shown as ``<path>.json``) are listed like the files on disk."""
         conn = self._connection()
         if conn is None or not queries.run_exists(conn, run_id):
             raise self._not_found(run_id)
-        return artifact_files.list_artifacts(self._store.run_artifact_dir(run_id), path)
+        found = {info.path: info for info in artifact_files.list_artifacts(self._store.run_artifact_dir(run_id), path)}
+        folder = artifact_files.safe_relative_path(path) if path else ""
+        kept = dict(queries.stored_files(conn, run_id))
+        kept.update({f"{plot}.json": len(spec.encode()) for plot, spec in queries.get_plots(conn, run_id).items()})
+        prefix = folder + "/" if folder else ""
+        for stored, size in kept.items():
+            if not stored.startswith(prefix):
+                continue
+            child = stored[len(prefix) :].split("/")[0]
+            entry = prefix + child
+            if entry == stored:
+                found.setdefault(entry, ArtifactInfo(entry, False, size))
+            else:
+                found.setdefault(entry, ArtifactInfo(entry, True, None))
+        return sorted(found.values(), key=lambda info: info.path)
+
+    def get_plots(self, run_id: str) -> dict[str, dict]:
+        """The run's plots as their data: artifact path (no extension) -> spec (see
+        :mod:`autolog.plots`)."""
+        import json
+
+        conn = self._connection()
+        if conn is None or not queries.run_exists(conn, run_id):
+            raise self._not_found(run_id)
+        return {path: json.loads(spec) for path, spec in queries.get_plots(conn, run_id).items()}
 
     def artifact_path(self, run_id: str, path: str) -> str:
-        """The absolute local path of the run's artifact ``path``; FileNotFoundError if missing."""
+        """The absolute local path of the run's artifact ``path``; FileNotFoundError if missing.
+
+        A plot stored as data is written out on first read: ``plots/x.png`` rendered with
+        matplotlib, ``plots/x.json`` as its spec."""
         _flush_own_writes()
         relative = artifact_files.safe_relative_path(path)
         run_dir = self._store.run_artifact_dir(run_id)
         full = os.path.join(run_dir, *relative.split("/")) if relative else run_dir
-        spec = os.path.splitext(full)[0] + ".json"
-        if full.endswith(".png") and os.path.isfile(spec):
-            from autolog import plots
-
-            return plots.render_file(spec, full)  # a plot stored as data: rendered on first read
+        if not os.path.exists(full) and relative.endswith((".png", ".json")):
+            rendered = self._write_plot(run_id, relative, full)
+            if rendered is not None:
+                return rendered
+        self._write_kept_files(run_id, relative, run_dir)
         if not os.path.exists(full):
             raise FileNotFoundError(f"run {run_id!r} has no artifact {path!r} (looked for {full})")
         return full
 
     def plot_images(self, run_id: str) -> list[str]:
         """Render every plot the run stores as data to PNG (once) and return the PNG paths."""
+        return [self.artifact_path(run_id, f"{plot}.png") for plot in sorted(self.get_plots(run_id))]
+
+    def _write_kept_files(self, run_id: str, relative: str, run_dir: str) -> None:
+        """Write out the database-kept files at or below ``relative`` that are not on disk yet."""
+        conn = self._connection()
+        if conn is None:
+            return
+        for stored, data in queries.read_files(conn, run_id, relative).items():
+            target = os.path.join(run_dir, *artifact_files.safe_relative_path(stored).split("/"))
+            if not os.path.exists(target):
+                artifact_files.write_files(os.path.dirname(target), {os.path.basename(target): data})
+
+    def _write_plot(self, run_id: str, relative: str, full: str) -> str | None:
+        """Write the plot ``relative`` names (its ``.png`` or ``.json``) from its stored data."""
+        import json
+
         from autolog import plots
 
         conn = self._connection()
-        if conn is None or not queries.run_exists(conn, run_id):
-            raise self._not_found(run_id)
-        run_dir = self._store.run_artifact_dir(run_id)
-        images = []
-        for folder, _dirs, files in os.walk(run_dir):
-            for name in sorted(files):
-                if name.endswith(".json") and ".autolog-tmp-" not in name:
-                    path = os.path.join(folder, name)
-                    try:
-                        plots.read_spec(path)
-                    except (ValueError, OSError):
-                        continue  # a JSON artifact that is not a plot
-                    images.append(plots.render_file(path))
-        return sorted(images)
+        if conn is None:
+            return None
+        stem, suffix = os.path.splitext(relative)
+        spec = queries.get_plots(conn, run_id).get(stem)
+        if spec is None:
+            return None
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        if suffix == ".png":
+            return plots.render_png(json.loads(spec), full)
+        temporary = f"{full}.autolog-tmp-{os.getpid()}"
+        with open(temporary, "w", encoding="utf-8") as fh:
+            fh.write(spec)
+        os.replace(temporary, full)
+        return full
 
     def close(self) -> None:
         """Close the client's database connections (they also close when it is collected)."""

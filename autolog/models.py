@@ -33,6 +33,28 @@ def write_model_meta(
     metadata: Mapping[str, Any] | None = None,
 ) -> str:
     """Write ``autolog-model.json`` into ``directory`` and return its path."""
+    path = os.path.join(directory, MODEL_META_FILE)
+    with open(path, "wb") as fh:
+        fh.write(
+            model_meta_json(
+                flavor=flavor, loader=loader, files=files, signature=signature,
+                input_example=input_example, requirements=requirements, metadata=metadata,
+            )
+        )  # fmt: skip
+    return path
+
+
+def model_meta_json(
+    *,
+    flavor: str,
+    loader: str,
+    files: Mapping[str, str],
+    signature: Mapping[str, Any] | None = None,
+    input_example: Mapping[str, Any] | None = None,
+    requirements: Sequence[str] = (),
+    metadata: Mapping[str, Any] | None = None,
+) -> bytes:
+    """The content of ``autolog-model.json`` (for a model whose files are held in memory)."""
     meta = {
         "format": FORMAT_VERSION,
         "flavor": flavor,
@@ -43,10 +65,7 @@ def write_model_meta(
         "requirements": list(requirements),
         "metadata": dict(metadata or {}),
     }
-    path = os.path.join(directory, MODEL_META_FILE)
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(meta, fh, indent=1, default=str)
-    return path
+    return json.dumps(meta, default=str).encode("utf-8")
 
 
 def read_model_meta(directory: str) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 Integrations log a :class:`autolog.records.Plot`: a small JSON-ready *spec* (the numbers of a
 confusion matrix, the points of a curve) instead of a rendered image, so a training loop never
-pays for rasterising figures nobody opens. The local store keeps the spec as
+pays for rasterising figures nobody opens. The local store keeps the spec as a row of its
+database (no file is written during training) and shows it as the artifact
 ``<artifact path>.json``; reading ``<artifact path>.png`` through :class:`autolog.Client` (or
-``autolog plots RUN_ID``) renders it once and keeps the PNG beside it. Backends that can only
+``autolog plots RUN_ID``) renders it once into the run's artifact folder. Backends that can only
 show images (MLflow, W&B, TensorBoard) render it when they deliver it (see
 ``Backend.log_plot``).
 
@@ -67,17 +68,21 @@ def curve_spec(
     return spec
 
 
-def write_spec(spec: Mapping[str, Any], path: str) -> None:
-    """Write a spec as compact JSON (NaN and infinities become null)."""
+def spec_json(spec: Mapping[str, Any]) -> str:
+    """A spec as compact, valid JSON (NaN and infinities become null)."""
     try:
-        text = json.dumps(spec, separators=(",", ":"), allow_nan=False)
+        return json.dumps(spec, separators=(",", ":"), allow_nan=False)
     except ValueError:  # a NaN or an infinity somewhere: the slower, cleaning pass
-        text = json.dumps(_json_safe(spec), separators=(",", ":"), allow_nan=False)
+        return json.dumps(_json_safe(spec), separators=(",", ":"), allow_nan=False)
+
+
+def write_spec(spec: Mapping[str, Any], path: str) -> None:
+    """Write a spec as a JSON file."""
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
+        fh.write(spec_json(spec))
 
 
-def thin(*columns: Any, max_points: int = 500) -> list[list[Any]]:
+def thin(*columns: Any, max_points: int = 200) -> list[list[Any]]:
     """At most ``max_points`` evenly spaced rows of equal-length columns, always keeping the first
     and the last: a curve keeps its shape on screen for a fraction of the bytes."""
     n = min(len(c) for c in columns) if columns else 0

@@ -123,6 +123,10 @@ class ModelRecord:
     input_example: Mapping[str, Any] | None = None
     requirements: tuple[str, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    #: a small model's files held in memory (name -> bytes) instead of a directory: then
+    #: ``local_path`` is ``""``. The dispatcher writes them to a staged directory for every backend
+    #: that does not take them as they are (``Backend.accepts_model_files``).
+    files: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ class LocalBackend(Backend):
 
     name = "local"
     journal = True
+    accepts_model_files = True
 
     def __init__(self, tracking_dir: str | None = None) -> None:
         from autolog.client import default_tracking_dir

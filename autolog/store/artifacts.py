@@ -77,6 +77,25 @@ def store_artifact(source: str, target: str, *, may_link: bool) -> None:
     _place_file(source, target, may_link)
 
 
+def write_files(target: str, files: dict[str, bytes] | object) -> None:
+    """Write in-memory files (name -> bytes) into the folder ``target``, each atomically."""
+    os.makedirs(target, exist_ok=True)
+    for name, data in files.items():  # type: ignore[attr-defined]
+        relative = safe_relative_path(name)
+        path = os.path.join(target, *relative.split("/"))
+        if "/" in relative:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.autolog-tmp-{uuid.uuid4().hex[:8]}"
+        try:
+            with open(temporary, "wb") as fh:
+                fh.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            if os.path.lexists(temporary):
+                os.unlink(temporary)
+            raise
+
+
 def list_artifacts(run_dir: str, path: str | None) -> list[ArtifactInfo]:
     """The entries directly inside ``path`` (a folder of the run); empty if it is not a folder."""
     relative = safe_relative_path(path) if path else ""

@@ -117,6 +117,34 @@ def run_exists(conn: sqlite3.Connection, run_id: str) -> bool:
     return conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is not None
 
 
+def get_plots(conn: sqlite3.Connection, run_id: str) -> dict[str, str]:
+    """The run's plots stored as data: artifact path (no extension) -> spec as JSON text."""
+    rows = conn.execute(
+        "SELECT p.path, p.spec FROM plots p JOIN runs r ON r.run_pk = p.run_pk WHERE r.run_id = ? ORDER BY p.path",
+        (run_id,),
+    )
+    return dict(rows.fetchall())
+
+
+def stored_files(conn: sqlite3.Connection, run_id: str) -> dict[str, int]:
+    """Artifact files the run keeps in the database (small models): path -> size in bytes."""
+    rows = conn.execute(
+        "SELECT f.path, length(f.data) FROM files f JOIN runs r ON r.run_pk = f.run_pk WHERE r.run_id = ?",
+        (run_id,),
+    )
+    return dict(rows.fetchall())
+
+
+def read_files(conn: sqlite3.Connection, run_id: str, path: str) -> dict[str, bytes]:
+    """The database-kept files at ``path`` or below it (``""``: all of them): path -> bytes."""
+    rows = conn.execute(
+        "SELECT f.path, f.data FROM files f JOIN runs r ON r.run_pk = f.run_pk "
+        "WHERE r.run_id = ? AND (? = '' OR f.path = ? OR substr(f.path, 1, length(?) + 1) = ? || '/')",
+        (run_id, path, path, path, path),
+    )
+    return dict(rows.fetchall())
+
+
 def get_metric_history(conn: sqlite3.Connection, run_id: str, key: str) -> list[MetricPoint]:
     """Every point of metric ``key`` of the run, by step then timestamp."""
     row = conn.execute("SELECT run_pk FROM runs WHERE run_id = ?", (run_id,)).fetchone()

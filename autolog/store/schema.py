@@ -14,7 +14,7 @@ from typing import Callable
 
 from autolog.store.filter import sql_like
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: How long a writer waits for another process's transaction before failing (milliseconds).
 BUSY_TIMEOUT_MS = 60_000
 
@@ -74,6 +74,19 @@ CREATE TABLE datasets (
 """
 
 
+#: Version 3: plots stored as their data (one row per plot; rendered to PNG files when first
+#: read), and small artifact files (a scikit-learn model) kept in the database until first read,
+#: so a fit's records land in one transaction with no file created during training.
+_MIGRATE_V2_TO_V3 = """
+CREATE TABLE plots (
+    run_pk INTEGER NOT NULL, path TEXT NOT NULL, spec TEXT NOT NULL, PRIMARY KEY (run_pk, path)
+) WITHOUT ROWID;
+CREATE TABLE files (
+    run_pk INTEGER NOT NULL, path TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (run_pk, path)
+) WITHOUT ROWID
+"""
+
+
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
     """Execute ``;``-separated statements inside the caller's transaction."""
     for statement in script.split(";"):
@@ -84,6 +97,7 @@ def _run_script(conn: sqlite3.Connection, script: str) -> None:
 #: version n -> the function migrating a version-n store to n + 1 (inside one transaction).
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: lambda conn: _run_script(conn, _MIGRATE_V1_TO_V2),
+    2: lambda conn: _run_script(conn, _MIGRATE_V2_TO_V3),
 }
 
 

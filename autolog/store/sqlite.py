@@ -42,11 +42,17 @@ from autolog.records import (
     RunStart,
     Tags,
 )
+from autolog.plots import spec_json
 from autolog.store import artifacts as artifact_files
 from autolog.store.liveness import WriterIdentity, current_writer, writer_is_dead
 from autolog.store.schema import open_connection
 
 DB_FILE = "autolog.db"
+
+
+def plot_path(artifact_path: str) -> str:
+    """A plot's normalised artifact path (no extension), ``ValueError`` if it leaves the run."""
+    return artifact_files.safe_relative_path(artifact_path)
 ARTIFACTS_DIR = "artifacts"
 DEFAULT_EXPERIMENT = "Default"
 #: Tags MLflow keeps equal to a run's name, parent and user: written as tags, they set those.
@@ -156,10 +162,8 @@ class SqliteStore:
             kind = type(record)
             if kind is Metric:
                 continue
-            if kind is Artifact or kind is ModelRecord:
+            if kind is Artifact or (kind is ModelRecord and record.local_path):  # type: ignore[union-attr]
                 self._store_artifact(record)  # type: ignore[arg-type]
-            elif kind is Plot:
-                self._store_plot(record)  # type: ignore[arg-type]
         conn = self.connection()
         active_before = set(self._active_runs)
         conn.execute("BEGIN IMMEDIATE")
@@ -179,10 +183,11 @@ class SqliteStore:
         may_link = isinstance(record, ModelRecord) or record.staged
         try:
             run_dir = self.run_artifact_dir(record.run_id)
-            target = artifact_files.destination(run_dir, record.local_path, record.artifact_path)
+            target = artifact_files.destination(run_dir, record.local_path or "model", record.artifact_path)
         except ValueError as exc:
             warnings.warn(f"autolog: local store skipped an artifact: {exc}", stacklevel=2)
             return
+
         if not os.path.exists(record.local_path):
             warnings.warn(
                 f"autolog: local store skipped artifact {record.local_path!r}: it no longer exists",
@@ -191,27 +196,14 @@ class SqliteStore:
             return
         artifact_files.store_artifact(record.local_path, target, may_link=may_link)
 
-    def _store_plot(self, plot: Plot) -> None:
-        """A plot's spec as ``<artifact_path>.json`` (rendered to PNG when first read)."""
-        from autolog import plots
-
-        try:
-            run_dir = self.run_artifact_dir(plot.run_id)
-            target = artifact_files.destination(run_dir, "plot", plot.artifact_path + ".json")
-        except ValueError as exc:
-            warnings.warn(f"autolog: local store skipped a plot: {exc}", stacklevel=2)
-            return
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        temporary = f"{target}.autolog-tmp-{os.getpid()}"
-        plots.write_spec(plot.spec, temporary)
-        os.replace(temporary, target)
-
     def _write_rows(self, conn: sqlite3.Connection, records: Sequence[Record]) -> None:
         writer, now = current_writer(), time.time()
         metrics: list[Metric] = []
         params: list[tuple[int, str, str]] = []
         tags: list[tuple[int, str, str]] = []
         datasets: list[tuple[int, str, str, str | None, str, str, str]] = []
+        plots: list[tuple[int, str, str]] = []
+        files: list[tuple[int, str, bytes]] = []
         touched: set[int] = set()
         for record in records:
             if type(record) is Metric:
@@ -241,9 +233,18 @@ class SqliteStore:
                     tags.extend((run_pk, k, str(v)) for k, v in record.tags.items())
                     if RUN_NAME_TAG in record.tags or PARENT_TAG in record.tags:
                         self._apply_system_tags(conn, run_pk, record.tags)
+                elif isinstance(record, Plot):
+                    plots.append((run_pk, plot_path(record.artifact_path), spec_json(record.spec)))
+                elif isinstance(record, ModelRecord) and record.files and not record.local_path:
+                    folder = plot_path(record.artifact_path)
+                    files.extend((run_pk, f"{folder}/{plot_path(name)}", data) for name, data in record.files.items())
             touched.add(run_pk)
         if datasets:
             conn.executemany(_INSERT_DATASET, datasets)
+        if plots:
+            conn.executemany("INSERT OR REPLACE INTO plots VALUES (?, ?, ?)", plots)
+        if files:
+            conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", files)
         if params:
             conn.executemany("INSERT OR IGNORE INTO params VALUES (?, ?, ?)", params)
         if tags:

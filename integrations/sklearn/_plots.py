@@ -3,7 +3,7 @@
 A confusion matrix for every classifier (up to :data:`MAX_CLASSES` classes), and ROC and
 precision-recall curves for binary ones, under ``plots/`` with MLflow's names
 (``plots/training_confusion_matrix`` ...). Each is a :class:`autolog.records.Plot`: the counts
-or the curve's points (at most 500, evenly thinned, with their thresholds; the ROC curve's
+or the curve's points (at most 200, evenly thinned, with their thresholds; the ROC curve's
 first threshold, infinite, is null), equal to scikit-learn's ``confusion_matrix``, ``roc_curve``
 and ``precision_recall_curve`` (computed with numpy where that is verified: ``_fast``), a few kilobytes, computed from
 the predictions the fit's snapshot already holds. Nothing is rasterised during training: the local store keeps the spec as JSON and renders

@@ -17,7 +17,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Mapping
 
 from autolog._safety import warn_once
-from autolog.models import read_model_meta, write_model_meta
+from autolog.models import MODEL_META_FILE, model_meta_json, read_model_meta, write_model_meta
 from autolog.records import ModelRecord
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ FLAVOR = "sklearn"
 LOADER = "autolog.integrations.sklearn.model:load"
 MODEL_FILE = "model.pkl"
 PICKLE_PROTOCOL = 5
+#: Pickles up to this size travel in memory (no staging directory); larger ones are staged.
+IN_MEMORY_LIMIT = 64 * 1024 * 1024
 
 __all__ = ["FLAVOR", "LOADER", "load", "save", "snapshot"]
 
@@ -84,15 +86,26 @@ def log(
     input_example: Mapping[str, Any] | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write the model to a staged directory and queue it for ``run`` (background thread)."""
-    directory = tempfile.mkdtemp(prefix="autolog-model-")
-    try:
-        save(directory, blob, signature=signature, input_example=input_example, metadata=metadata)
-    except BaseException:
-        import shutil
+    """Queue the model for ``run`` (background thread): its files held in memory when small, so
+    the local store writes them straight into the run's folder; else a staged directory."""
+    if len(blob) > IN_MEMORY_LIMIT:
+        directory = tempfile.mkdtemp(prefix="autolog-model-")
+        try:
+            save(directory, blob, signature=signature, input_example=input_example, metadata=metadata)
+        except BaseException:
+            import shutil
 
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        files: dict[str, bytes] = {}
+    else:
+        directory = ""
+        meta = model_meta_json(
+            flavor=FLAVOR, loader=LOADER, files={"model": MODEL_FILE}, signature=signature,
+            input_example=input_example, requirements=requirements(),
+            metadata=dict(metadata or {}, pickle_protocol=PICKLE_PROTOCOL),
+        )  # fmt: skip
+        files = {MODEL_FILE: blob, MODEL_META_FILE: meta}
     run.log_model_record(
         ModelRecord(
             run.run_id,
@@ -103,6 +116,7 @@ def log(
             input_example,
             tuple(requirements()),
             dict(metadata or {}),
+            files,
         )
     )
 

@@ -55,7 +55,7 @@ def test_a_signal_mid_fit_loop_kills_only_the_interrupted_run(script, signum):
     code, _out, err = running.finish()
     assert code == -signum, err[-3000:]
     client = user.client()
-    runs = client.search_runs(max_results=100_000)
+    runs = client.search_runs(max_results=50_000)
     statuses = [r.status for r in runs]
     assert "RUNNING" not in statuses
     assert statuses.count("KILLED") <= 1  # the fit in progress, if the signal came during one

@@ -207,6 +207,37 @@ def test_model_record_lands_at_its_artifact_path(backend, tracking_dir, tmp_path
     assert _files(os.path.join(tracking_dir, "artifacts", "r")) == {"model/autolog-model.json", "model/model.pkl"}
 
 
+def test_a_small_model_held_in_memory_is_kept_in_the_database_until_first_read(backend, tracking_dir, client) -> None:
+    files = {"model.pkl": b"\x80pickle", "autolog-model.json": b'{"format": 1}'}
+    backend.write_batch([start("r"), ModelRecord("r", "", "model", "sklearn", files=files), RunEnd("r", RunStatus.FINISHED, time.time())])
+    assert not os.path.exists(os.path.join(tracking_dir, "artifacts", "r"))  # no file during training
+    assert [(a.path, a.is_dir) for a in client.list_artifacts("r")] == [("model", True)]
+    assert {(a.path, a.file_size) for a in client.list_artifacts("r", "model")} == {
+        ("model/model.pkl", 7), ("model/autolog-model.json", 13),
+    }  # fmt: skip
+    folder = client.artifact_path("r", "model")  # written out on first read, then plain files
+    assert _files(folder) == {"model.pkl", "autolog-model.json"}
+    assert Path(folder, "model.pkl").read_bytes() == b"\x80pickle"
+    assert client.artifact_path("r", "model/model.pkl") == os.path.join(folder, "model.pkl")
+
+
+def test_a_plot_is_stored_as_data_and_rendered_when_first_read(backend, client) -> None:
+    from autolog import plots
+    from autolog.records import Plot
+
+    spec = plots.curve_spec("loss", [0.0, 0.5, 1.0], [1.0, 0.4, float("nan")], x_label="x", y_label="y")
+    backend.write_batch([start("r"), Plot("r", "plots/loss", spec)])
+    assert [a.path for a in client.list_artifacts("r", "plots")] == ["plots/loss.json"]
+    stored = client.get_plots("r")["plots/loss"]
+    assert stored["y"] == [1.0, 0.4, None]  # NaN becomes null: the file is valid JSON
+    with pytest.raises(FileNotFoundError):
+        client.artifact_path("r", "plots/other.png")
+    png = client.artifact_path("r", "plots/loss.png")
+    assert Path(png).read_bytes()[:4] == b"\x89PNG"
+    assert {a.path for a in client.list_artifacts("r", "plots")} == {"plots/loss.json", "plots/loss.png"}
+    assert client.plot_images("r") == [png]
+
+
 def test_an_unusable_artifact_warns_and_the_rest_of_the_batch_is_kept(backend, client, tmp_path) -> None:
     (tmp_path / "f.txt").write_text("x")
     with pytest.warns(UserWarning) as caught:

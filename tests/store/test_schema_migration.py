@@ -1,4 +1,4 @@
-"""Schema version 2: a store written by an autolog with schema 1 is migrated in place on open."""
+"""Schema versions: a store written by an autolog with schema 1 is migrated in place on open (to 3)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
 
 
-def test_a_version_1_store_migrates_to_version_2_and_keeps_its_runs(tmp_path: Path) -> None:
+def test_a_version_1_store_migrates_to_the_current_version_and_keeps_its_runs(tmp_path: Path) -> None:
     tracking_dir = tmp_path / "autolog-runs"
     _write_version_1_store(tracking_dir)
 
@@ -52,13 +52,14 @@ def test_a_version_1_store_migrates_to_version_2_and_keeps_its_runs(tmp_path: Pa
     client.close()
 
     conn = sqlite3.connect(tracking_dir / DB_FILE)
-    assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 2
+    assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 3
     assert "user_id" in _columns(conn, "runs")
     assert _columns(conn, "datasets") == [
         "run_pk", "name", "digest", "context", "source_type", "schema", "profile",
     ]  # fmt: skip
     indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "runs_by_start_ms" in indexes
+    assert _columns(conn, "plots") == ["run_pk", "path", "spec"]  # version 3: plots as data
     conn.close()
 
 
@@ -81,6 +82,6 @@ def test_reopening_a_migrated_store_changes_nothing(tmp_path: Path) -> None:
     _write_version_1_store(tracking_dir)
     for _ in range(2):
         conn = schema.open_connection(str(tracking_dir / DB_FILE))
-        assert schema.schema_version(conn) == 2
+        assert schema.schema_version(conn) == 3
         assert conn.execute("SELECT count(*) FROM runs").fetchone() == (1,)
         conn.close()
