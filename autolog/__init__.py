@@ -9,8 +9,8 @@ Nothing here imports a machine-learning framework or a tracking SDK.
 from autolog._api import autolog, flush
 from autolog._runs import Run, active_run, run
 from autolog._safety import AutologWarning
-from autolog.backend import Backend
-from autolog.models import load_model
+from autolog.model_format import load_model
+from autolog.sdk.backend_base import Backend, RecordBackend
 from autolog.records import ArtifactKind, RunStatus
 
 __version__ = "0.1.0"
@@ -18,8 +18,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Client": "autolog.client",
-    "Integration": "autolog.integration",
-    "hookimpl": "autolog.hookspecs",
+    "Integration": "autolog.sdk.patching",
+    "hookimpl": "autolog.sdk.hookspecs",
 }
 
 
@@ -37,6 +37,7 @@ __all__ = [
     "Backend",
     "Client",
     "Integration",
+    "RecordBackend",
     "Run",
     "RunStatus",
     "__version__",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from autolog import _session, config as _config
-from autolog.backend import Backend
+from autolog.sdk.backend_base import Backend
 
 
 def autolog(
@@ -37,7 +37,7 @@ def autolog(
     ``sklearn={"max_tuning_runs": 3}`` or ``transformers={"log_checkpoints": "all"}``
     (see the README for each integration's options).
     """
-    from autolog import integration as _integration
+    from autolog import _registry
 
     cfg = _config.resolve(
         backends=backends,
@@ -52,12 +52,12 @@ def autolog(
     )
     session = _session.current()
     if cfg.disable:
-        _integration.disable_all()
+        _registry.disable_all()
         session.set_disabled(cfg)
         return
     session.configure(cfg)
     session.enabled = True
-    _integration.enable(cfg)
+    _registry.enable(cfg)
 
 
 def flush(timeout: float | None = None) -> bool:

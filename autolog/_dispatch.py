@@ -22,7 +22,7 @@ from collections import Counter, deque
 from typing import Any, Callable, Iterable, Sequence
 
 from autolog._safety import logger, testing, warn_once
-from autolog.backend import Backend, overrides_write_batch
+from autolog.sdk.backend_base import Backend, plan_calls
 from autolog.records import Artifact, DatasetInput, Metric, ModelRecord, Params, Plot, Record, RunEnd, RunStart, Tags
 
 #: A lane is "stalled" when one backend call has been running this long; flushes stop waiting.
@@ -95,48 +95,6 @@ def remove_staged(paths: Iterable[str]) -> None:
                 pass
 
 
-def plan_calls(records: Sequence[Record]) -> list[tuple[str, tuple[Any, ...], list[Record]]]:
-    """Group a batch into as few backend calls as possible, keeping each run's order.
-
-    Metric points of a run are held back and sent as one ``log_metrics`` call just before that
-    run's next non-metric record (or at the end), so ``end_run`` always follows its metrics.
-    Returns ``(method name, args, the records the call carries)`` triples.
-    """
-    calls: list[tuple[str, tuple[Any, ...], list[Record]]] = []
-    pending: dict[str, list[Metric]] = {}
-
-    def release(run_id: str) -> None:
-        points = pending.pop(run_id, None)
-        if points:
-            calls.append(("log_metrics", (run_id, points), points))  # type: ignore[arg-type]
-
-    for record in records:
-        kind = type(record)
-        if kind is Metric:
-            pending.setdefault(record.run_id, []).append(record)  # type: ignore[union-attr]
-            continue
-        release(record.run_id)
-        if kind is Params:
-            calls.append(("log_params", (record.run_id, record.params), [record]))  # type: ignore[union-attr]
-        elif kind is Tags:
-            calls.append(("set_tags", (record.run_id, record.tags), [record]))  # type: ignore[union-attr]
-        elif kind is RunStart:
-            calls.append(("start_run", (record,), [record]))
-        elif kind is RunEnd:
-            calls.append(("end_run", (record,), [record]))
-        elif kind is Artifact:
-            calls.append(("log_artifact", (record,), [record]))
-        elif kind is ModelRecord:
-            calls.append(("log_model", (record,), [record]))
-        elif kind is Plot:
-            calls.append(("log_plot", (record,), [record]))
-        elif kind is DatasetInput:
-            calls.append(("log_dataset", (record,), [record]))
-    for run_id in list(pending):
-        release(run_id)
-    return calls
-
-
 #: Seconds between probes of a backend put aside after an outage: doubling up to this.
 PROBE_MAX_SECONDS = 60.0
 PROBE_FIRST_SECONDS = 1.0
@@ -178,7 +136,6 @@ class _Lane:
         self._on_progress = on_progress
         self.retry_seconds = retry_seconds
         self.max_backlog = max_backlog
-        self.whole_batches = overrides_write_batch(backend)
         self.disabled = False
         #: in an outage past the retry budget: records wait here, the backend is probed
         self.aside = False
@@ -309,12 +266,15 @@ class _Lane:
                     self._on_progress()
 
     def deliver(self, records: Sequence[Record]) -> None:
-        """Deliver ``records`` to the backend (also used directly in synchronous mode)."""
-        if self.whole_batches:
-            self._call(self.backend.write_batch, (records,), records, "write_batch")
-        else:
-            for method, args, part in plan_calls(records):
-                self._call(getattr(self.backend, method), args, part, method)
+        """Deliver ``records`` to the backend through its :meth:`Backend.plan_delivery` (each call retried on
+        its own; also used directly in synchronous mode)."""
+        try:
+            calls = self.backend.plan_delivery(records)
+        except Exception as exc:  # noqa: BLE001 - a backend's own planning error
+            self._failed(exc, records, "plan_delivery")
+            return
+        for what, method, args, part in calls:
+            self._call(method, args, part, what)
 
     def _call(self, func: Callable[..., Any], args: tuple[Any, ...], records: Sequence[Record], what: str) -> None:
         delay = 0.1
@@ -450,6 +410,9 @@ class Dispatcher:
         self.batch_size = batch_size
         self.max_queue_size = max_queue_size
         self.dropped = 0
+        #: records of runs never started through this dispatcher, by run id (not delivered)
+        self.unknown_runs: dict[str, int] = {}
+        self._started: set[str] = set()
         self._lanes = [_Lane(b, retry_seconds, max_queue_size, self._journal_progress) for b in self.backends]
         self._journals = [lane for lane in self._lanes if lane.journal]
         self._needs_model_dirs = any(not getattr(b, "accepts_model_files", False) for b in self.backends)
@@ -620,7 +583,7 @@ class Dispatcher:
         return items
 
     def _deliver_now(self) -> None:
-        records = [r for r in self._drain() if type(r) is not _FlushToken]
+        records = self._known([r for r in self._drain() if type(r) is not _FlushToken])
         if not records:
             return
         if self._needs_model_dirs:
@@ -664,7 +627,28 @@ class Dispatcher:
         self._submit(records)
         return False
 
+    def _known(self, records: list[Record]) -> list[Record]:
+        """``records`` without those of runs this dispatcher never saw start (counted, reported)."""
+        started = self._started
+        kept: list[Record] = []
+        for record in records:
+            run_id = record.run_id
+            if type(record) is RunStart:
+                started.add(run_id)
+            elif run_id not in started:
+                self.unknown_runs[run_id] = self.unknown_runs.get(run_id, 0) + 1
+                warn_once(
+                    f"unknown-run:{id(self)}",
+                    f"autolog: records for run {run_id} reached a configuration whose backends never "
+                    "saw it start (autolog() was called again in between); they are not delivered "
+                    "and are counted in the report at exit.",
+                )
+                continue
+            kept.append(record)
+        return kept
+
     def _submit(self, records: list[Record]) -> None:
+        records = self._known(records)
         if not records:
             return
         if not self._lanes:
@@ -679,6 +663,12 @@ class Dispatcher:
             self._hold_back()
 
     def _report_losses(self) -> None:
+        if self.unknown_runs:
+            warn_once(
+                f"unknown-runs:{id(self)}",
+                f"autolog: {sum(self.unknown_runs.values())} record(s) of {len(self.unknown_runs)} run(s) "
+                "started under an earlier configuration were not delivered to this one's backends.",
+            )
         lost = {name: counts for name, counts in self.undelivered_kinds().items() if sum(counts.values())}
         if lost:
             detail = "; ".join(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pluggy
 
-from autolog import hookspecs
+import autolog.sdk.hookspecs as hookspecs
 from autolog._safety import warn_once
 
 ENTRY_POINT_GROUP = "autolog"

@@ -1,8 +1,10 @@
-"""Runs: the explicit ``autolog.run()`` context manager and the runs that patched calls open.
+"""The user's run handle: ``autolog.run()`` and :class:`Run`.
 
 The active run lives in a context variable, so threads and asyncio tasks never share one by
 accident. A run opened by a patched call ends FINISHED when the call returns and FAILED (KILLED on
-Ctrl-C) when it raises; a run opened by the user is never ended by autolog.
+Ctrl-C) when it raises; a run opened by the user is never ended by autolog. Integrations reach a
+run through :class:`autolog.sdk.AutologgedRun`, which adds what only they need (models, deferred
+work, late records) to the methods here.
 """
 
 from __future__ import annotations
@@ -10,23 +12,12 @@ from __future__ import annotations
 import contextvars
 import os
 import time
-import uuid
 from typing import Any, Callable, Mapping
 
 from autolog import _session
 from autolog._safety import exception_safe, warn_once
-from autolog.records import (
-    Artifact,
-    ArtifactKind,
-    Metric,
-    ModelRecord,
-    Params,
-    Plot,
-    RunEnd,
-    RunStart,
-    RunStatus,
-    Tags,
-)
+from autolog.records import Artifact, ArtifactKind, Metric, Params, Plot, RunEnd, RunStart, RunStatus, Tags
+from autolog.sdk.policy import default_run_name, metric_step, metric_value, new_run_id, param_string
 
 _active: contextvars.ContextVar["Run | None"] = contextvars.ContextVar("autolog_active_run", default=None)
 
@@ -45,16 +36,6 @@ def status_for(exc: BaseException | None) -> RunStatus:
     if isinstance(exc, SystemExit) and exc.code in (None, 0):
         return RunStatus.FINISHED
     return RunStatus.FAILED
-
-
-def to_param_string(value: Any) -> str:
-    """How a param value is stored: strings as they are, everything else as its ``str``."""
-    if isinstance(value, str):
-        return value
-    try:
-        return str(value)
-    except Exception:  # noqa: BLE001 - a broken __str__ must not break logging
-        return f"<unprintable {type(value).__name__}>"
 
 
 class Run:
@@ -78,6 +59,7 @@ class Run:
         "_token",
         "_autologged",
         "_deferred",
+        "_autologged_into",
         "__weakref__",
     )
 
@@ -88,15 +70,15 @@ class Run:
         experiment: str | None = None,
         tags: Mapping[str, Any] | None = None,
         parent_run_id: str | None = None,
-        run_id: str | None = None,
-        autologged: bool = False,
-        resume_step: int | None = None,
+        _run_id: str | None = None,
+        _autologged: bool = False,
+        _resume_step: int | None = None,
     ) -> None:
         session = self._session = _session.current()
         config = session.config()
-        self.run_id = run_id or uuid.uuid4().hex
+        self.run_id = _run_id or new_run_id()
         self.experiment = experiment or config.experiment
-        self.name = name or f"run-{self.run_id[:8]}"
+        self.name = name or default_run_name(self.run_id)
         self.parent_run_id = parent_run_id
         self.start_time = time.time()
         self._dispatcher = session.dispatcher()
@@ -104,16 +86,19 @@ class Run:
         self._ended = False
         self._ending: RunStatus | None = None
         self._token: contextvars.Token[Run | None] | None = None
-        self._autologged = autologged
+        self._autologged = _autologged
         self._deferred = False
+        #: params an autologged call logged into this (user's) run: a second call with other
+        #: values becomes a child run, so a run's params and its model never disagree
+        self._autologged_into: dict[str, str] | None = None
         start = RunStart(
             run_id=self.run_id,
             experiment=self.experiment,
             name=self.name,
             start_time=self.start_time,
             parent_run_id=parent_run_id,
-            tags={str(k): to_param_string(v) for k, v in (tags or {}).items()},
-            resume_step=resume_step,
+            tags={str(k): param_string(v) for k, v in (tags or {}).items()},
+            resume_step=_resume_step,
         )
         session.run_started(start, self)
         self._dispatcher.emit(start)
@@ -132,7 +117,7 @@ class Run:
         known = self._params
         for key, value in params.items():
             key = str(key)
-            text = to_param_string(value)
+            text = param_string(value)
             old = known.get(key)
             if old is None:
                 known[key] = fresh[key] = text
@@ -147,18 +132,20 @@ class Run:
             self._dispatcher.emit(Params(self.run_id, fresh))
 
     def log_metric(self, key: str, value: Any, step: int | None = None, timestamp: float | None = None) -> None:
-        """Log one metric point. ``value`` may be an int, float, numpy or 0-d tensor scalar."""
+        """Log one metric point. ``value`` may be an int, float, bool, numpy or 0-d tensor
+        scalar; ``step`` a whole number. Anything else is skipped with one warning."""
         if self._ended or type(key) is not str:
-            self._reject(key, value)
+            self._reject(key, value, "the key is not a string")
             return
-        try:
-            number = value if type(value) is float else float(value)
-        except (TypeError, ValueError):
-            self._reject(key, value)
+        number = value if type(value) is float else metric_value(value)
+        if number is None:
+            self._reject(key, value, "not a number a float can hold")
             return
-        self._dispatcher.emit(
-            Metric(self.run_id, key, number, 0 if step is None else int(step), timestamp or time.time())
-        )
+        point_step = step if type(step) is int else metric_step(step)
+        if point_step is None:
+            self._reject(key, step, "its step is not a whole number")
+            return
+        self._dispatcher.emit(Metric(self.run_id, key, number, point_step, timestamp or time.time()))
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None, timestamp: float | None = None) -> None:
         """Log several metric points at one step; non-numeric values are skipped with a warning."""
@@ -171,35 +158,34 @@ class Run:
         """Set tags (a later value for a key replaces the earlier one)."""
         if self._closed("set_tags") or not tags:
             return
-        self._dispatcher.emit(Tags(self.run_id, {str(k): to_param_string(v) for k, v in tags.items()}))
+        self._dispatcher.emit(Tags(self.run_id, {str(k): param_string(v) for k, v in tags.items()}))
 
     def set_tag(self, key: str, value: Any) -> None:
         self.set_tags({key: value})
 
     @exception_safe("Run.log_artifact")
-    def log_artifact(
+    def log_artifact(self, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+        """Copy a file or a whole directory into the run's artifacts under ``artifact_path``.
+
+        The file is read when the record is delivered (within ``flush_interval``), not now.
+        """
+        self._log_artifact(local_path, artifact_path)
+
+    def _log_artifact(
         self,
         local_path: str | os.PathLike[str],
         artifact_path: str | None = None,
-        *,
         kind: ArtifactKind | str = ArtifactKind.FILE,
         staged: bool = False,
         aliases: tuple[str, ...] = (),
     ) -> None:
-        """Copy a file or a whole directory into the run's artifacts under ``artifact_path``.
-
-        The file is read when the record is delivered (within ``flush_interval``), not now: pass
-        ``staged=True`` only for a private copy autolog may delete afterwards.
-        """
         if self._closed("log_artifact"):
             return
         path = os.path.abspath(os.fspath(local_path))
         if not os.path.exists(path):
             warn_once(f"artifact-missing:{path}", f"autolog: artifact {path!r} does not exist; not logged.")
             return
-        self._dispatcher.emit(
-            Artifact(self.run_id, path, artifact_path, ArtifactKind(kind), staged, tuple(aliases))
-        )
+        self._dispatcher.emit(Artifact(self.run_id, path, artifact_path, ArtifactKind(kind), staged, tuple(aliases)))
 
     @exception_safe("Run.log_plot")
     def log_plot(self, artifact_path: str, spec: Mapping[str, Any]) -> None:
@@ -208,29 +194,20 @@ class Run:
         if not self._closed("log_plot"):
             self._dispatcher.emit(Plot(self.run_id, str(artifact_path), spec))
 
-    def log_model_record(self, record: ModelRecord) -> None:
-        """Queue a model written by an integration (see ``autolog.models``)."""
-        if not self._closed("log_model"):
+    # -- for integrations (through autolog.sdk.AutologgedRun) ----------------------------------
+    def _queue(self, record: Any) -> None:
+        if not self._closed(type(record).__name__):
             self._dispatcher.emit(record)
 
-    def emit_late(self, record: Any) -> None:
-        """Deliver a record for this run even after it ended (a post-training metric).
-
-        It goes through the dispatcher the run was logged with while that one is open, else
-        through the current one (after a reconfiguration), so it reaches the run's backends.
-        """
+    def _emit_late(self, record: Any) -> None:
         dispatcher = self._dispatcher
         if getattr(dispatcher, "_closed", False):
             dispatcher = self._session.dispatcher()
         dispatcher.emit(record)
 
-    def defer(self, what: str, task: "Callable[[Run], None]") -> None:
-        """Run ``task(run)`` on autolog's background thread (plots, heavy serialisation).
-
-        The run's end is queued behind its deferred tasks, so their records land before it.
-        """
+    def _defer(self, what: str, task: Callable[[], None]) -> None:
         self._deferred = True
-        self._session.background.submit(what, lambda: task(self))
+        self._session.background.submit(what, task)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def end(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
@@ -299,14 +276,22 @@ class Run:
             warn_once(f"ended:{self.run_id}:{what}", f"autolog: {what} on run {self.run_id} after it ended; ignored.")
         return self._ended
 
-    def _reject(self, key: Any, value: Any) -> None:
+    def _reject(self, key: Any, value: Any, why: str) -> None:
         if self._ended:
             self._closed("log_metric")
             return
         warn_once(
             f"bad-metric:{key!r}:{type(value).__name__}",
-            f"autolog: metric {key!r} = {value!r:.80} is not a number (or the key is not a string); skipped.",
+            f"autolog: metric {key!r} = {_short(value)} skipped: {why}.",
         )
+
+
+def _short(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001
+        text = f"<unprintable {type(value).__name__}>"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def run(
@@ -326,40 +311,3 @@ def run(
         parent_run_id=parent.run_id if parent else None,
     )
     return new.activate()
-
-
-def begin_autologged(
-    name: str,
-    *,
-    tags: Mapping[str, Any] | None = None,
-    parent: "Run | None" = None,
-    run_id: str | None = None,
-    resume_step: int | None = None,
-    activate: bool = True,
-) -> "tuple[Run | None, bool]":
-    """The run a patched call logs to: ``(run, owned)``.
-
-    The active run when there is one (``owned`` False: autolog must not end it), unless the config
-    is ``exclusive``, in which case ``(None, False)`` says: do not log. Otherwise a new active run
-    that the caller must end (``owned`` True). ``run_id``/``resume_step`` continue an existing
-    run (resuming from a checkpoint) instead of creating one. ``activate=False`` leaves a new run
-    inactive, for callers that cannot guarantee to end it in this context (a framework callback
-    that never hears of an exception must not leave a stale active run behind).
-    """
-    current = _active.get()
-    if parent is None and current is not None:
-        if _session.current().config().exclusive and not current._autologged:
-            return None, False
-        if tags:
-            current.set_tags(tags)
-        return current, False
-    new = Run(
-        name=name,
-        experiment=parent.experiment if parent else None,
-        tags=tags,
-        parent_run_id=parent.run_id if parent else None,
-        autologged=True,
-        run_id=run_id,
-        resume_step=resume_step,
-    )
-    return (new.activate() if activate else new), True

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import sys
 import threading
 import warnings
 from typing import Any, Callable, TypeVar
@@ -51,24 +50,12 @@ def warn_once(key: str, message: str) -> None:
     warnings.warn(message, AutologWarning, stacklevel=_user_stacklevel())
 
 
-def _internal_dirs() -> tuple[str, ...]:
-    here = os.path.dirname(os.path.abspath(__file__))
-    parent = os.path.dirname(here)
-    dirs = [here, os.path.join(parent, "integrations"), os.path.join(parent, "backends")]
-    wrapt = sys.modules.get("wrapt")
-    if wrapt is not None and getattr(wrapt, "__file__", None):
-        dirs.append(os.path.dirname(os.path.abspath(wrapt.__file__)))
-    return tuple(d + os.sep for d in dirs)
-
-
 def _user_stacklevel() -> int:
     """The ``stacklevel`` that points a warning at the first frame outside autolog (and wrapt)."""
-    internal = _internal_dirs()
-    level, frame = 2, sys._getframe(2)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(internal):
-        frame = frame.f_back
-        level += 1
-    return level
+    from autolog.sdk.policy import first_outside_frame
+
+    _frame, level = first_outside_frame(2)
+    return level - 1
 
 
 def reset_warnings() -> None:

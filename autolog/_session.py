@@ -34,7 +34,7 @@ from autolog._background import Worker
 from autolog._dispatch import Dispatcher, NullDispatcher
 from autolog._exit import Outcome, ProcessHooks
 from autolog._safety import report_internal_error, warn_once
-from autolog.backend import Backend
+from autolog.sdk.backend_base import Backend
 
 if TYPE_CHECKING:
     from autolog.config import Config
@@ -45,6 +45,17 @@ _BACKEND_LIBRARIES = {"mlflow": "mlflow", "wandb": "wandb", "tensorboard": "tens
 
 #: Status of a run an autologged call had open when the process ended.
 INTERRUPTED = "KILLED"
+
+
+class IntegrationState:
+    """Which integrations log now, their installed patchers, and the modules already hooked
+    (wrapt's post-import hooks cannot be removed, so each is registered once per process)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.enabled: set[str] = set()
+        self.patchers: dict[str, tuple[Any, Any]] = {}
+        self.hooked: set[tuple[str, str]] = set()
 
 
 def is_rank_zero() -> bool:
@@ -71,6 +82,7 @@ class Session:
         #: set once the exit sequence ran: later records are delivered synchronously
         self.exited = False
         self._exit_participants: list[Callable[[Outcome], None]] = []
+        self.integrations = IntegrationState()
         self.hooks = ProcessHooks(self.close_for_exit, lambda: self.config().exit_flush_timeout)
         self.hooks.install()
         if hasattr(os, "register_at_fork"):
@@ -116,9 +128,9 @@ class Session:
             self.enabled = False
 
     @property
-    def logging(self) -> bool:
-        """False in a forked child that did not configure autolog, and on non-zero ranks."""
-        return not self.forked
+    def active_integrations(self) -> set[str]:
+        """Names of the integrations enabled now."""
+        return self.integrations.enabled
 
     # -- the dispatcher ----------------------------------------------------------------------------
     def dispatcher(self) -> "Dispatcher | NullDispatcher":
@@ -312,7 +324,7 @@ def build_backends(specs: Sequence[Any], cfg: "Config") -> list[Backend]:
     backends: list[Backend] = []
     for spec in specs:
         if isinstance(spec, Backend):
-            backends.append(spec)
+            backends.append(_checked(spec))
             continue
         if not isinstance(spec, str):
             raise TypeError(f"autolog(backends=...) takes backend names or Backend instances, got {spec!r}")
@@ -328,8 +340,20 @@ def build_backends(specs: Sequence[Any], cfg: "Config") -> list[Backend]:
         if backend is None:
             known = ", ".join(sorted(_plugins.known_backend_names())) or "none"
             raise ValueError(f"autolog: unknown backend {spec!r} (installed backends: {known})")
-        backends.append(backend)
+        backends.append(_checked(backend))
     return backends
+
+
+def _checked(backend: Backend) -> Backend:
+    from autolog.sdk.backend_base import implements_write_batch
+
+    if not implements_write_batch(backend):
+        raise TypeError(
+            f"autolog: backend {type(backend).__name__} implements neither write_batch() nor the "
+            "per-record methods of autolog.sdk.RecordBackend (subclass that for start_run, "
+            "log_metrics, ...)"
+        )
+    return backend
 
 
 def _call_plugins(hook: str, **kwargs: Any) -> None:

@@ -18,12 +18,10 @@ import sqlite3
 import sys
 from typing import Sequence
 
-from autolog.store import artifacts as artifact_files
+from autolog.store import artifacts as artifact_files, default_tracking_dir
 from autolog.store import queries
 from autolog.store.entities import ArtifactInfo, Dataset, MetricPoint, PagedList, Run, RunNotFound
 from autolog.store.sqlite import SqliteStore
-
-DEFAULT_TRACKING_DIR = "./autolog-runs"
 
 __all__ = [
     "ArtifactInfo",
@@ -35,20 +33,6 @@ __all__ = [
     "RunNotFound",
     "default_tracking_dir",
 ]
-
-
-def default_tracking_dir(explicit: str | None = None) -> str:
-    """``explicit`` if given, else the directory ``autolog.autolog()`` writes to in this process,
-    else ``AUTOLOG_DIR`` if set, else ``./autolog-runs``; absolute."""
-    session = getattr(sys.modules.get("autolog._session"), "_SESSION", None)
-    configured = getattr(session, "_config", None)
-    path = (
-        explicit
-        or (configured.tracking_dir if configured is not None else None)
-        or os.environ.get("AUTOLOG_DIR")
-        or DEFAULT_TRACKING_DIR
-    )
-    return os.path.abspath(os.path.expanduser(path))
 
 
 def _flush_own_writes() -> None:

@@ -106,7 +106,7 @@ class Artifact:
 
 @dataclass(frozen=True, slots=True)
 class ModelRecord:
-    """A logged model: a directory written in autolog's model format (see ``autolog.models``).
+    """A logged model: a directory written in autolog's model format (see ``autolog.model_format``).
 
     ``local_path`` is a staged directory holding ``autolog-model.json`` plus the flavor's files;
     it belongs to autolog and is deleted once every backend has received it.

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from autolog.backend import Backend
+from autolog.sdk.backend_base import RecordBackend
 from autolog.records import Artifact, Metric, ModelRecord, Plot, RunEnd, RunStart
 
 
@@ -44,7 +44,7 @@ class MemoryRun:
         return {k: max(v, key=lambda m: (m.step, m.timestamp)).value for k, v in self.metrics.items() if v}
 
 
-class MemoryBackend(Backend):
+class MemoryBackend(RecordBackend):
     """Keeps every record in memory; copies artifacts into ``keep_dir`` when given one."""
 
     name = "memory"

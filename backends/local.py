@@ -7,14 +7,12 @@ layout, the concurrency model and crash detection.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from autolog.backend import Backend
-from autolog.hookspecs import hookimpl
+from autolog.sdk import Backend, hookimpl
 
 if TYPE_CHECKING:
-    from autolog.config import Config
-    from autolog.records import Artifact, Metric, ModelRecord, Plot, Record, RunEnd, RunStart
+    from autolog.sdk import Config, Record
     from autolog.store.sqlite import SqliteStore
 
 
@@ -22,7 +20,7 @@ class LocalBackend(Backend):
     """Stores runs in a tracking directory: one SQLite transaction per dispatcher batch.
 
     Built in the caller's thread; the store (and its connection) opens lazily in the dispatcher's
-    worker thread on the first batch. The fine-grained methods work too (one transaction each).
+    worker thread on the first batch.
     """
 
     name = "local"
@@ -30,7 +28,7 @@ class LocalBackend(Backend):
     accepts_model_files = True
 
     def __init__(self, tracking_dir: str | None = None) -> None:
-        from autolog.client import default_tracking_dir
+        from autolog.store import default_tracking_dir
 
         self.tracking_dir = default_tracking_dir(tracking_dir)
         self._store: SqliteStore | None = None
@@ -46,34 +44,6 @@ class LocalBackend(Backend):
     def write_batch(self, batch: Sequence["Record"]) -> None:
         """Store the whole batch atomically (artifact files first, then one transaction)."""
         self.store.write_batch(batch)
-
-    def start_run(self, run: "RunStart") -> None:
-        self.write_batch([run])
-
-    def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
-        from autolog.records import Params
-
-        self.write_batch([Params(run_id, dict(params))])
-
-    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
-        from autolog.records import Tags
-
-        self.write_batch([Tags(run_id, dict(tags))])
-
-    def log_metrics(self, run_id: str, metrics: Sequence["Metric"]) -> None:
-        self.write_batch(list(metrics))
-
-    def log_artifact(self, artifact: "Artifact") -> None:
-        self.write_batch([artifact])
-
-    def log_model(self, model: "ModelRecord") -> None:
-        self.write_batch([model])
-
-    def log_plot(self, plot: "Plot") -> None:
-        self.write_batch([plot])
-
-    def end_run(self, end: "RunEnd") -> None:
-        self.write_batch([end])
 
     def flush(self) -> None:
         """Nothing to do: each batch is committed before ``write_batch`` returns."""

@@ -46,12 +46,10 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, Mapping, Sequence
 
-from autolog.backend import Backend
-from autolog.hookspecs import hookimpl
+from autolog.sdk import RecordBackend, hookimpl
 
 if TYPE_CHECKING:
-    from autolog.config import Config
-    from autolog.records import Artifact, Metric, ModelRecord, RunEnd, RunStart
+    from autolog.sdk import Artifact, Config, Metric, ModelRecord, RunEnd, RunStart
 
 #: environment variable naming the log dir when no ``log_dir`` argument is given
 ENV_LOG_DIR = "AUTOLOG_TENSORBOARD_DIR"
@@ -82,7 +80,7 @@ class _RunLog:
     artifacts_dirty: bool = False
 
 
-class TensorBoardBackend(Backend):
+class TensorBoardBackend(RecordBackend):
     """Writes each run as a TensorBoard run folder of event files (see the module docstring)."""
 
     name = "tensorboard"
@@ -91,6 +89,8 @@ class TensorBoardBackend(Backend):
         chosen = log_dir or os.environ.get(ENV_LOG_DIR) or DEFAULT_LOG_DIR
         self.log_dir = os.path.abspath(os.path.expanduser(chosen))
         self._runs: dict[str, _RunLog] = {}
+        #: folders of runs that ended, so a late record reopens the same folder
+        self._ended: dict[str, str] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start_run(self, run: "RunStart") -> None:
@@ -111,6 +111,7 @@ class TensorBoardBackend(Backend):
         log = self._runs.pop(end.run_id, None)
         if log is None:
             return
+        self._ended[end.run_id] = log.directory
         self._sync_text(log, final=True)
         from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 
@@ -178,13 +179,22 @@ class TensorBoardBackend(Backend):
 
     # -- helpers --------------------------------------------------------------------------------
     def _run(self, run_id: str) -> _RunLog:
-        """The run's open log; a run never announced by ``start_run`` gets a folder named by its id."""
+        """The run's open log. A late record (the run ended: a post-training metric) reopens its
+        folder with a new event file; the dispatcher never sends records of runs not started."""
         log = self._runs.get(run_id)
-        return log if log is not None else self._open(run_id, "", None, time.time())
+        if log is not None:
+            return log
+        directory = self._ended.get(run_id)
+        if directory is None:
+            raise LookupError(f"autolog run {run_id!r} was never started on the tensorboard backend")
+        return self._open(run_id, "", None, time.time(), directory)
 
-    def _open(self, run_id: str, name: str, parent_run_id: str | None, start_time: float) -> _RunLog:
-        parent = self._runs.get(parent_run_id) if parent_run_id else None
-        directory = os.path.join(parent.directory if parent else self.log_dir, run_folder_name(name, run_id))
+    def _open(
+        self, run_id: str, name: str, parent_run_id: str | None, start_time: float, directory: str | None = None
+    ) -> _RunLog:
+        if directory is None:
+            parent = self._runs.get(parent_run_id) if parent_run_id else None
+            directory = os.path.join(parent.directory if parent else self.log_dir, run_folder_name(name, run_id))
         os.makedirs(directory, exist_ok=True)
         filename = "events.out.tfevents.%010d.%s.%s.%s" % (
             time.time(),

@@ -58,12 +58,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from autolog.backend import Backend
-from autolog.hookspecs import hookimpl
+from autolog.sdk import RecordBackend, hookimpl, warn_once
 
 if TYPE_CHECKING:
-    from autolog.config import Config
-    from autolog.records import Artifact, Metric, ModelRecord, RunEnd, RunStart
+    from autolog.sdk import Artifact, Config, Metric, ModelRecord, RunEnd, RunStart
 
 #: the x-axis of every metric, as transformers' WandbCallback names it
 STEP_KEY = "train/global_step"
@@ -114,7 +112,7 @@ class _RunState:
     defined: set[str] = field(default_factory=set)
 
 
-class WandbBackend(Backend):
+class WandbBackend(RecordBackend):
     """Sends each autolog run to a W&B run (see the module docstring for the mapping)."""
 
     name = "wandb"
@@ -284,13 +282,15 @@ class WandbBackend(Backend):
 
     # -- helpers --------------------------------------------------------------------------------
     def _state(self, run_id: str) -> _RunState:
-        """The run's state. A record for a run that ended (a post-training metric, an evaluation
-        after ``train()``) resumes that W&B run by its id; a run never announced gets one too."""
+        """The run's state. A late record (the run ended: a post-training metric, an evaluation
+        after ``train()``) resumes that W&B run by its id; the dispatcher never sends records of
+        runs not started."""
         state = self._runs.get(run_id)
         if state is None:
-            from autolog.records import RunStart
-
-            self.start_run(self._ended.pop(run_id, None) or RunStart(run_id, "", run_id, time.time()))
+            start = self._ended.pop(run_id, None)
+            if start is None:
+                raise LookupError(f"autolog run {run_id!r} was never started on the wandb backend")
+            self.start_run(start)
             state = self._runs[run_id]
         return state
 
@@ -362,7 +362,6 @@ _ALIAS_UNSAFE = re.compile(r"[/:]+")
 
 
 def _warn(message: str) -> None:
-    from autolog._safety import warn_once
 
     warn_once(f"wandb:{message}", f"autolog: wandb backend: {message}")
 

@@ -107,7 +107,7 @@ def bench_sklearn_model(uri: str, directory: str) -> float | None:
     except ImportError:
         return None
     from autolog.backends.mlflow import MlflowBackend
-    from autolog.models import write_model_meta
+    from autolog.model_format import write_model_meta
     from autolog.records import ModelRecord, RunStart
 
     X = np.random.default_rng(0).random((2000, 20))
@@ -115,7 +115,7 @@ def bench_sklearn_model(uri: str, directory: str) -> float | None:
     staged = tempfile.mkdtemp(dir=directory)
     with open(os.path.join(staged, "model.pkl"), "wb") as fh:
         pickle.dump(estimator, fh, protocol=5)
-    write_model_meta(staged, flavor="sklearn", loader="autolog.integrations.sklearn.model:load",
+    write_model_meta(staged, flavor="sklearn", loader="autolog.integrations.sklearn.flavor:load",
                      files={"model": "model.pkl"})  # fmt: skip
     backend = MlflowBackend(tracking_uri=uri)
     run = RunStart(uuid.uuid4().hex, "bench-model", "model", time.time())

@@ -43,6 +43,7 @@ from autolog.records import (
     Tags,
 )
 from autolog.plots import spec_json
+from autolog.sdk import policy
 from autolog.store import artifacts as artifact_files
 from autolog.store.liveness import WriterIdentity, current_writer, writer_is_dead
 from autolog.store.schema import open_connection
@@ -54,7 +55,7 @@ def plot_path(artifact_path: str) -> str:
     """A plot's normalised artifact path (no extension), ``ValueError`` if it leaves the run."""
     return artifact_files.safe_relative_path(artifact_path)
 ARTIFACTS_DIR = "artifacts"
-DEFAULT_EXPERIMENT = "Default"
+DEFAULT_EXPERIMENT = policy.DEFAULT_EXPERIMENT
 #: Tags MLflow keeps equal to a run's name, parent and user: written as tags, they set those.
 RUN_NAME_TAG, PARENT_TAG, USER_TAG = "mlflow.runName", "mlflow.parentRunId", "mlflow.user"
 
@@ -205,6 +206,7 @@ class SqliteStore:
         plots: list[tuple[int, str, str]] = []
         files: list[tuple[int, str, bytes]] = []
         touched: set[int] = set()
+        unknown: set[str] = set()
         for record in records:
             if type(record) is Metric:
                 metrics.append(record)
@@ -212,12 +214,17 @@ class SqliteStore:
             if isinstance(record, RunStart):
                 run_pk = self._start_run(conn, record, writer, now)
                 tags.extend((run_pk, k, str(v)) for k, v in record.tags.items())
-            elif isinstance(record, DatasetInput):
-                run_pk = self._run_pk(conn, record.run_id, writer, now)
+                touched.add(run_pk)
+                continue
+            known = self._run_pk(conn, record.run_id)
+            if known is None:
+                unknown.add(record.run_id)
+                continue
+            run_pk = known
+            if isinstance(record, DatasetInput):
                 datasets.append((run_pk, record.name, record.digest, record.context or None,
                                  record.source_type, record.schema, record.profile))  # fmt: skip
             elif isinstance(record, RunEnd):
-                run_pk = self._run_pk(conn, record.run_id, writer, now)
                 status = getattr(record.status, "value", record.status)
                 conn.execute(
                     "UPDATE runs SET status = ?, end_time = ?, reaped = 0 WHERE run_pk = ?",
@@ -226,7 +233,6 @@ class SqliteStore:
                 self._active_runs.discard(run_pk)
                 continue
             else:
-                run_pk = self._run_pk(conn, record.run_id, writer, now)
                 if isinstance(record, Params):
                     params.extend((run_pk, k, str(v)) for k, v in record.params.items())
                 elif isinstance(record, Tags):
@@ -254,22 +260,29 @@ class SqliteStore:
                 tags,
             )
         if metrics:
-            touched.update(self._write_metrics(conn, metrics, writer, now))
+            touched.update(self._write_metrics(conn, metrics, unknown))
+        if unknown:
+            warnings.warn(
+                f"autolog: local store skipped records of {len(unknown)} run(s) it never saw start "
+                f"({', '.join(sorted(unknown)[:3])}{'...' if len(unknown) > 3 else ''})",
+                stacklevel=2,
+            )
         beat = (now, writer.pid, writer.host, writer.started)
         conn.executemany(_HEARTBEAT, [(*beat, run_pk) for run_pk in self._active_runs | touched])
 
-    def _write_metrics(
-        self, conn: sqlite3.Connection, metrics: list[Metric], writer: WriterIdentity, now: float
-    ) -> set[int]:
+    def _write_metrics(self, conn: sqlite3.Connection, metrics: list[Metric], unknown: set[str]) -> set[int]:
         """Append the points; move each (run, key)'s latest point once, computed here."""
         rows = []
         append = rows.append
         latest: dict[tuple[int, str], Metric] = {}
-        last_run_id, run_pk = None, 0
+        last_run_id, run_pk = None, None
         for m in metrics:
             if m.run_id != last_run_id:
                 last_run_id = m.run_id
-                run_pk = self._run_pk(conn, last_run_id, writer, now)
+                run_pk = self._run_pk(conn, last_run_id)
+            if run_pk is None:
+                unknown.add(m.run_id)
+                continue
             step, timestamp = m.step, m.timestamp
             append((run_pk, m.key, m.value, step, timestamp))
             slot = (run_pk, m.key)
@@ -327,16 +340,15 @@ class SqliteStore:
                 (str(tags[PARENT_TAG]), run_pk),
             )
 
-    def _run_pk(
-        self, conn: sqlite3.Connection, run_id: str, writer: WriterIdentity, now: float
-    ) -> int:
-        """The run's key. A record for a run never started creates it in the default experiment."""
+    def _run_pk(self, conn: sqlite3.Connection, run_id: str) -> int | None:
+        """The run's key; None for a run this store never saw start (its records are skipped:
+        the store never invents a run)."""
         cached = self._run_pks.get(run_id)
         if cached is not None:
             return cached
         row = conn.execute("SELECT run_pk, status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
-            return self._start_run(conn, RunStart(run_id, DEFAULT_EXPERIMENT, "", now), writer, now)
+            return None
         if row[1] == "RUNNING":
             self._active_runs.add(row[0])
         self._run_pks[run_id] = row[0]

@@ -22,7 +22,7 @@ How records map onto MLflow:
   250 characters keeps its head and ends in ``_`` plus 8 hex digits of its SHA-1. One warning
   names the first key rewritten. Two keys that rewrite to the same name share it.
 * **Values.** A param value over MLflow's limit (6000 characters in MLflow 3, read from
-  ``mlflow.utils.validation``) is stored cut to the limit and ending in ``...[truncated]``; the
+  ``mlflow.utils.validation``) is stored cut to the limit and ending in ``...(truncated, N chars)``; the
   full value goes to the artifact ``params/<key>.txt``. Tag values over 8000 characters are cut
   the same way. A param logged again with another value keeps the first and warns once.
 * **Batching.** ``log_batch`` requests hold at most 1,000 metrics or 100 params or 100 tags and
@@ -57,13 +57,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from autolog.hookspecs import hookimpl
+from autolog.sdk import hookimpl
 
 from ._backend import HTTP_DEFAULTS, RUN_ID_TAG, MlflowBackend
 from ._limits import TRUNCATION_MARKER, sanitize_key
 
 if TYPE_CHECKING:
-    from autolog.config import Config
+    from autolog.sdk import Config
 
 
 @hookimpl

@@ -8,8 +8,7 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from autolog.backend import Backend
-from autolog.records import RunStatus
+from autolog.sdk import RecordBackend, RunStatus, warn_once
 
 from ._limits import Limits, chunked, clean_artifact_path, entry_size, metric_size, sanitize_key, truncate
 from ._models import build_model_dir
@@ -17,7 +16,7 @@ from ._models import build_model_dir
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-    from autolog.records import Artifact, Metric, ModelRecord, RunEnd, RunStart
+    from autolog.sdk import Artifact, Metric, ModelRecord, RunEnd, RunStart
 
 #: Set in ``os.environ`` when the first client is made, only where unset: MLflow's own HTTP retry
 #: would otherwise block a call for minutes, while the dispatcher's back-off should be in charge.
@@ -32,7 +31,7 @@ RUN_ID_TAG = "autolog.run_id"
 PARENT_TAG = "mlflow.parentRunId"
 
 
-class MlflowBackend(Backend):
+class MlflowBackend(RecordBackend):
     """Sends runs, params, metrics, tags, artifacts and models to MLflow.
 
     ``tracking_uri`` defaults to ``MLFLOW_TRACKING_URI``, else MLflow's own default (what
@@ -415,7 +414,6 @@ class MlflowBackend(Backend):
         self._attached.discard(run_id)
 
     def _warn(self, message: str, once: str | None = None) -> None:
-        from autolog._safety import warn_once
 
         warn_once(f"mlflow:{once or message}", f"autolog: mlflow backend: {message}")
 

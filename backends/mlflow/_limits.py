@@ -14,10 +14,12 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence, TypeVar
 
+from autolog.sdk import policy
+
 T = TypeVar("T")
 
 #: Appended to a value cut to fit MLflow's length limit.
-TRUNCATION_MARKER = "...[truncated]"
+TRUNCATION_MARKER = policy.TRUNCATION_MARKER
 
 # Every character MLflow accepts in a key on every server platform: word characters, "." "-" " "
 # and "/" (a colon is valid only on non-Windows servers, so it is replaced too).
@@ -76,10 +78,8 @@ def sanitize_key(key: str, max_length: int = 250) -> str:
 
 
 def truncate(value: str, limit: int) -> str:
-    """``value`` if it fits in ``limit`` characters, else its head ending in :data:`TRUNCATION_MARKER`."""
-    if len(value) <= limit:
-        return value
-    return value[: limit - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
+    """``value`` cut to MLflow's ``limit`` with the SDK's one truncation marker."""
+    return policy.truncate(value, limit)
 
 
 @functools.lru_cache(maxsize=4096)

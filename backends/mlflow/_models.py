@@ -15,12 +15,12 @@ import pickle
 import shutil
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from autolog.models import MODEL_META_FILE, read_model_meta
+from autolog.sdk import MODEL_META_FILE, read_model_meta
 
 if TYPE_CHECKING:
     from mlflow.models import ModelSignature
 
-    from autolog.records import ModelRecord
+    from autolog.sdk import ModelRecord
 
 Warn = Callable[[str], None]
 

@@ -66,8 +66,7 @@ every patch, those ``instrument`` relies on included.
 
 from __future__ import annotations
 
-from autolog.hookspecs import hookimpl
-from autolog.integration import Integration
+from autolog.sdk import Integration, hookimpl
 from autolog.integrations.sklearn import _patch
 from autolog.integrations.sklearn._instrument import instrument, uninstrument
 

@@ -17,17 +17,14 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from autolog._runs import Run, begin_autologged, status_for
-from autolog._safety import report_internal_error
-from autolog.integrations.sklearn import _data, _instrument, _metrics, _options, _params, _plots, _post_training, _search, model
+from autolog.integrations.sklearn import _data, _instrument, _metrics, _options, _params, _plots, _post_training, _search, flavor
 from autolog.integrations.sklearn._util import quiet
-from autolog.signature import infer_signature, input_example
+from autolog.sdk import AutologgedRun, infer_signature, input_example, report_internal_error, start_autologged_run, status_for
 
 
 @dataclass
 class FitState:
-    run: Run
-    owned: bool
+    run: AutologgedRun
     estimator: Any
     x: Any
     y: Any
@@ -50,25 +47,24 @@ class FitHooks:
         if options.excludes(type(instance)) and not _instrument.is_instrumented(instance):
             return None  # nothing is logged, and nested fits stay quiet too
         x, y, sample_weight = _data.fit_arguments(instance, self.method, args, kwargs)
-        run, owned = begin_autologged(type(instance).__name__, tags=_params.tags(instance))
+        try:
+            params = _params.extract(instance)
+        except Exception as exc:  # noqa: BLE001 - log the run without its params
+            report_internal_error("sklearn params", exc)
+            params = {}
+        run = start_autologged_run(type(instance).__name__, tags=_params.tags(instance), params=params)
         if run is None:
             return None
-        try:
-            run.log_params(_params.extract(instance))
-        except Exception as exc:  # noqa: BLE001 - the run is open: keep logging, end it after
-            report_internal_error("sklearn params", exc)
-        return FitState(run, owned, instance, x, y, sample_weight, options)
+        return FitState(run, instance, x, y, sample_weight, options)
 
     def after(self, state: FitState, result: Any) -> None:
         try:
             log_fitted(state, self.method, result)
         finally:
-            if state.owned:
-                state.run.end()
+            state.run.end()  # only a run this call opened
 
     def error(self, state: FitState, exc: BaseException) -> None:
-        if state.owned:
-            state.run.end(status_for(exc))
+        state.run.end(status_for(exc))
 
 
 def log_fitted(state: FitState, method: str, result: Any) -> None:
@@ -77,13 +73,13 @@ def log_fitted(state: FitState, method: str, result: Any) -> None:
     snap = None
     if options.log_training_metrics or options.log_plots:
         snap = _metrics.snapshot(estimator, method, state.x, state.y, state.sample_weight, result, options)
-    step = _partial_fit_step(run, estimator) if method == "partial_fit" and not state.owned else 0
+    step = _partial_fit_step(run, estimator) if method == "partial_fit" and not run.owned else 0
     cv_results = None
     if _search.is_search(estimator):
         cv_results = _search.log_search(run, estimator, options)
     blob = signature = example = None
     if options.log_models:
-        blob = model.snapshot(estimator)
+        blob = flavor.snapshot(estimator)
         if blob is not None:
             head = _data.head(state.x)
             if options.log_signatures:
@@ -96,18 +92,18 @@ def log_fitted(state: FitState, method: str, result: Any) -> None:
     search = cv_results is not None
     metadata = {"estimator_class": f"{type(estimator).__module__}.{type(estimator).__qualname__}"}
 
-    def finish(run: Run) -> None:
+    def finish(run: AutologgedRun) -> None:
         token = quiet.set(True)
         try:
             _finish(run)
         finally:
             quiet.reset(token)
 
-    def _finish(run: Run) -> None:  # each part on its own: one failing loses nothing else
+    def _finish(run: AutologgedRun) -> None:  # each part on its own: one failing loses nothing else
         if snap is not None and options.log_training_metrics:
             _isolated("training metrics", lambda: run.log_metrics(_metrics.compute(snap), step=step))
         if blob is not None:
-            _isolated("model", lambda: model.log(run, blob, "model", signature=signature, input_example=example, metadata=metadata))
+            _isolated("model", lambda: flavor.log(run, blob, "model", signature=signature, input_example=example, metadata=metadata))
             if search:
                 _isolated("best estimator", lambda: _log_best_estimator(run, blob, signature, example))
         if cv_results is not None:
@@ -148,17 +144,17 @@ def _isolated(what: str, task: Any) -> None:
         report_internal_error(f"sklearn {what}", exc)
 
 
-def _log_best_estimator(run: Run, blob: bytes, signature: Any, example: Any) -> None:
+def _log_best_estimator(run: AutologgedRun, blob: bytes, signature: Any, example: Any) -> None:
     """The search's best estimator as its own model, taken from the search's snapshot."""
     import pickle
 
     best = getattr(pickle.loads(blob), "best_estimator_", None)
     if best is None:
         return
-    best_blob = model.snapshot(best)
+    best_blob = flavor.snapshot(best)
     if best_blob is not None:
         metadata = {"estimator_class": f"{type(best).__module__}.{type(best).__qualname__}"}
-        model.log(run, best_blob, "best_estimator", signature=signature, input_example=example, metadata=metadata)
+        flavor.log(run, best_blob, "best_estimator", signature=signature, input_example=example, metadata=metadata)
 
 
 def _signature(estimator: Any, head: Any, snap: Any, method: str, result: Any) -> Any:
@@ -204,13 +200,13 @@ def _method(estimator: Any, name: str) -> Any:
 
 
 _steps_lock = threading.Lock()
-_steps: "weakref.WeakKeyDictionary[Run, dict[int, int]]" = weakref.WeakKeyDictionary()
+_steps: "weakref.WeakKeyDictionary[Any, dict[int, int]]" = weakref.WeakKeyDictionary()
 
 
-def _partial_fit_step(run: Run, estimator: Any) -> int:
+def _partial_fit_step(run: AutologgedRun, estimator: Any) -> int:
     """In a run opened by the user, successive ``partial_fit`` calls log at steps 0, 1, 2..."""
     with _steps_lock:
-        per_run = _steps.setdefault(run, {})
+        per_run = _steps.setdefault(run.run, {})
         step = per_run.get(id(estimator), -1) + 1
         per_run[id(estimator)] = step
     return step

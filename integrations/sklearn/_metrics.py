@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from autolog._safety import report_internal_error, warn_once
+from autolog.sdk import report_internal_error, warn_once
 from autolog.integrations.sklearn import _data
 from autolog.integrations.sklearn._options import Options
 from autolog.integrations.sklearn._util import original_attribute, unwrapped

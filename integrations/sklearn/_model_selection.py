@@ -23,12 +23,11 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from autolog._runs import begin_autologged, status_for
-from autolog._safety import report_internal_error
+from autolog.sdk import report_internal_error, start_autologged_run, status_for
 from autolog.integrations.sklearn import _options, _params
 
 if TYPE_CHECKING:
-    from autolog.integration import Patcher
+    from autolog.sdk import Patcher
 
 FUNCTIONS = (
     "cross_validate",
@@ -57,9 +56,6 @@ class FunctionHooks:
         if estimator is None or not hasattr(estimator, "get_params") or options.excludes(type(estimator)):
             return None
         tags = dict(_params.tags(estimator), sklearn_function=self.function)
-        run, owned = begin_autologged(self.function, tags=tags)
-        if run is None:
-            return None
         try:
             params = _params.extract(estimator)
             for key, value in kwargs.items():
@@ -69,23 +65,19 @@ class FunctionHooks:
                 for key in ("param_name", "param_range"):
                     if key in bound:
                         params[f"validation_curve_{key}"] = _params.truncate(_params.describe(bound[key]))
-            run.log_params(params)
-        except Exception as exc:  # noqa: BLE001 - the run is open: keep it, end it after the call
+        except Exception as exc:  # noqa: BLE001 - log the run without its params
             report_internal_error(f"sklearn {self.function} params", exc)
-        return run, owned
+            params = {}
+        return start_autologged_run(self.function, tags=tags, params=params)
 
-    def after(self, state: Any, result: Any) -> None:
-        run, owned = state
+    def after(self, run: Any, result: Any) -> None:
         try:
             _log_result(run, self.function, result)
         finally:
-            if owned:
-                run.end()
+            run.end()
 
-    def error(self, state: Any, exc: BaseException) -> None:
-        run, owned = state
-        if owned:
-            run.end(status_for(exc))
+    def error(self, run: Any, exc: BaseException) -> None:
+        run.end(status_for(exc))
 
 
 def _log_result(run: Any, function: str, result: Any) -> None:
@@ -119,7 +111,7 @@ def _log_folds(run: Any, key: str, values: Any) -> None:
         return
     for fold, value in enumerate(array):
         if np.isfinite(value):
-            run.log_metric(key, float(value), step=fold)
+            run.log_metrics({key: float(value)}, step=fold)
     _log_summary(run, key, array, 0)
 
 

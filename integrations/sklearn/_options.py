@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from autolog import _session
+from autolog.sdk import current_config
 
 DEFAULTS: dict[str, Any] = {
     "log_models": True,
@@ -62,7 +62,7 @@ _cache: "tuple[Any, Options] | None" = None
 def current() -> Options:
     """The options of the current configuration (cached per config object)."""
     global _cache
-    cfg = _session.current().config()
+    cfg = current_config()
     cached = _cache
     if cached is not None and cached[0] is cfg:
         return cached[1]

@@ -15,10 +15,10 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from autolog.integration import in_patched_call
+from autolog.sdk import in_patched_call
 
 if TYPE_CHECKING:
-    from autolog.integration import Patcher
+    from autolog.sdk import Patcher
 
 _active: dict[int, Any] = {}
 

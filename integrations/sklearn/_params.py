@@ -12,7 +12,8 @@ import inspect
 import weakref
 from typing import Any, Mapping
 
-from autolog import _plugins
+from autolog.sdk import param_string, plugin_params, plugin_tags
+from autolog.sdk import truncate as _truncate
 
 #: Longest param value kept whole.
 MAX_PARAM_LENGTH = 250
@@ -26,10 +27,8 @@ _EMPTY = inspect.Parameter.empty
 
 
 def truncate(text: str, limit: int = MAX_PARAM_LENGTH) -> str:
-    """``text`` itself, or its first ``limit`` characters and a marker giving the full length."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}...(truncated, {len(text)} chars)"
+    """``text`` itself, or its first ``limit`` characters and the SDK's truncation marker."""
+    return _truncate(text, limit)
 
 
 def describe(value: Any, depth: int = 0) -> str:
@@ -112,7 +111,7 @@ def _defaults(cls: type) -> dict[str, Any]:
 
 def extract(obj: Any) -> dict[str, str]:
     """The params to log for ``obj``: a plugin's answer, else ``get_params(deep=True)``."""
-    found = _plugins.plugin_manager().hook.autolog_extract_params(obj=obj, integration="sklearn")
+    found = plugin_params(obj, "sklearn")
     if found is None:
         found = obj.get_params(deep=True)
     return {str(key): truncate(describe(value)) for key, value in dict(found).items()}
@@ -128,11 +127,5 @@ def tags(obj: Any) -> dict[str, str]:
         "estimator_class": f"{cls.__module__}.{cls.__qualname__}",
         "sklearn_version": sklearn.__version__,
     }
-    for extra in _plugins.plugin_manager().hook.autolog_collect_tags(obj=obj, integration="sklearn"):
-        if extra:
-            found.update(_string_items(extra))
+    found.update(plugin_tags(obj, "sklearn"))
     return found
-
-
-def _string_items(mapping: Mapping[Any, Any]) -> dict[str, str]:
-    return {str(key): describe(value) for key, value in mapping.items()}

@@ -1,6 +1,6 @@
 """Installing (and reverting) the scikit-learn patches.
 
-Every wrapper is installed through a :class:`autolog.integration.Patcher` on the class (or
+Every wrapper is installed through a :class:`autolog.sdk.Patcher` on the class (or
 module) whose ``__dict__`` defines the attribute, so reverting restores exactly what was there:
 
 * ``fit``, ``fit_transform``, ``fit_predict``, ``partial_fit`` of every ``BaseEstimator``
@@ -27,7 +27,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from autolog.integration import Patcher, is_active, safe_wrapper
+from autolog.sdk import Patcher, is_active, is_autolog_wrapper, safe_wrapper
 from autolog.integrations.sklearn import _instrument, _parallel
 from autolog.integrations.sklearn._util import called_by_sklearn, quiet
 
@@ -110,8 +110,6 @@ def _sweep_module_references() -> None:
     so the scikit-learn and joblib modules are swept for such copies (the users' modules are
     left alone: their copies stay, inert).
     """
-    from autolog.integration import _AutologWrapper
-
     for name, module in list(sys.modules.items()):
         if module is None or not name.startswith(("sklearn", "joblib")):
             continue
@@ -120,7 +118,7 @@ def _sweep_module_references() -> None:
         except TypeError:
             continue
         for attr, value in list(namespace.items()):
-            if isinstance(value, _AutologWrapper):
+            if is_autolog_wrapper(value):
                 namespace[attr] = value.__wrapped__
 
 

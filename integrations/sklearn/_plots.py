@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from autolog import plots
+from autolog.sdk import plots
 
 if TYPE_CHECKING:
-    from autolog._runs import Run
+    from autolog.sdk import AutologgedRun
     from autolog.integrations.sklearn._metrics import Snapshot
 
 MAX_CLASSES = 30
@@ -109,7 +109,7 @@ def _finite(values: Any) -> list[Any]:
     return [float(v) if np.isfinite(v) else None for v in values]
 
 
-def log(run: "Run", snap: "Snapshot") -> None:
+def log(run: "AutologgedRun", snap: "Snapshot") -> None:
     """Log the plots of one classifier's training predictions (as data)."""
     for path, spec in specs(snap).items():
         run.log_plot(path, spec)

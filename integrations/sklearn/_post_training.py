@@ -12,7 +12,7 @@ used gets ``-2``, ``-3``... A ``sklearn.metrics`` function called with such a re
 outside scikit-learn (scorers inside ``permutation_importance`` or a search are not evaluations).
 
 The model's run has usually ended by then: the metric is a late record, delivered through the
-run's own dispatcher (``Run.emit_late``); backends accept records for a run after it ended.
+run's own dispatcher (``AutologgedRun.emit_late``); backends accept records for a run after it ended.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from autolog.integrations.sklearn import _options, _patch
 from autolog.integrations.sklearn._util import called_by_sklearn, quiet
-from autolog.records import Metric
+from autolog.sdk import Metric
 
 if TYPE_CHECKING:
-    from autolog._runs import Run
+    from autolog.sdk import AutologgedRun as Run
 
 #: Predictions remembered at most (oldest forgotten first).
 MAX_PREDICTIONS = 64

@@ -15,7 +15,7 @@ import os
 import tempfile
 from typing import TYPE_CHECKING, Any, Mapping
 
-from autolog._runs import Run
+from autolog.sdk import AutologgedRun as Run, start_autologged_run
 from autolog.integrations.sklearn import _params
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def log_search(run: Run, search: Any, options: "Options") -> dict[str, Any]:
         run.log_params({f"best_{key}": _params.truncate(_params.describe(value)) for key, value in best.items()})
     best_score = getattr(search, "best_score_", None)
     if best_score is not None:
-        run.log_metric("best_cv_score", best_score)
+        run.log_metrics({"best_cv_score": best_score})
     results = dict(search.cv_results_)  # a new dict each fit: its arrays are never changed afterwards
     _log_children(run, search, results, options.max_tuning_runs)
     return results
@@ -74,15 +74,16 @@ def _log_children(parent: Run, search: Any, results: Mapping[str, Any], limit: i
     }
     for index in order:
         index = int(index)
-        child = Run(
-            name=f"{type(base).__name__ if base is not None else 'candidate'}-{index}",
-            experiment=parent.experiment,
-            parent_run_id=parent.run_id,
-            autologged=True,
+        child = start_autologged_run(
+            f"{type(base).__name__ if base is not None else 'candidate'}-{index}",
+            parent=parent,
             tags=dict(tags, candidate_index=str(index), **{key: str(ranks[index])}),
+            params=_candidate_params(base, candidates[index]),
+            activate=False,
         )
+        if child is None:
+            continue
         try:
-            child.log_params(_candidate_params(base, candidates[index]))
             child.log_metrics(
                 {name: float(values[index]) for name, values in numeric.items() if np.isfinite(values[index])}
             )

@@ -5,17 +5,12 @@ from __future__ import annotations
 import contextvars
 from typing import Any
 
+from autolog.sdk import first_outside_frame, original_attribute, unwrapped
+
+__all__ = ["called_by_sklearn", "caller_module", "original", "original_attribute", "quiet", "unwrapped"]
+
 #: Set while autolog's own background work runs: nothing it calls is logged.
 quiet: contextvars.ContextVar[bool] = contextvars.ContextVar("autolog_sklearn_quiet", default=False)
-
-
-def unwrapped(value: Any) -> Any:
-    """``value`` without an autolog wrapper around it (the original function or descriptor)."""
-    from autolog.integration import _AutologWrapper
-
-    while isinstance(value, _AutologWrapper):
-        value = value.__wrapped__
-    return value
 
 
 def original(func: Any) -> Any:
@@ -23,25 +18,10 @@ def original(func: Any) -> Any:
     return unwrapped(func)
 
 
-def original_attribute(cls: type, name: str) -> Any:
-    """The original attribute ``name`` as ``cls`` resolves it through its MRO, or None."""
-    for klass in cls.__mro__:
-        if name in klass.__dict__:
-            return unwrapped(klass.__dict__[name])
-    return None
-
-
 def caller_module(skip: int = 1) -> str:
     """``__name__`` of the nearest calling module outside autolog (and wrapt), or ``""``."""
-    import sys
-
-    frame = sys._getframe(skip + 1)
-    while frame is not None:
-        name = frame.f_globals.get("__name__", "")
-        if not name.startswith(("autolog.", "wrapt")):
-            return name
-        frame = frame.f_back
-    return ""
+    frame, _ = first_outside_frame(skip + 1)
+    return "" if frame is None else frame.f_globals.get("__name__", "")
 
 
 def called_by_sklearn() -> bool:

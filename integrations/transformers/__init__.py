@@ -32,8 +32,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autolog.hookspecs import hookimpl
-from autolog.integration import Integration
+from autolog.sdk import Integration, hookimpl
 from autolog.integrations.transformers import _patch
 
 __all__ = ["AutologCallback", "LoadedModel"]
@@ -59,7 +58,7 @@ def __getattr__(name: str) -> Any:  # transformers is imported only when the cal
 
         return AutologCallback
     if name == "LoadedModel":
-        from autolog.integrations.transformers.model import LoadedModel
+        from autolog.integrations.transformers.flavor import LoadedModel
 
         return LoadedModel
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,6 +17,8 @@ import json
 import sys
 from typing import Any, Iterable, Mapping
 
+from autolog.sdk import metric_value, plugin_params, plugin_tags
+
 REDACTED = "<redacted>"
 
 #: A name holding one of these anywhere is a secret (``aws_secret_access_key``, ``db_password``).
@@ -107,9 +109,7 @@ def training_params(args: Any, model: Any) -> dict[str, Any]:
 
 
 def _extracted(obj: Any) -> Mapping[str, Any] | None:
-    from autolog import _plugins
-
-    return _plugins.plugin_manager().hook.autolog_extract_params(obj=obj, integration="transformers")
+    return plugin_params(obj, "transformers")
 
 
 # -- tags -------------------------------------------------------------------------------------------
@@ -167,10 +167,7 @@ def run_tags(args: Any, model: Any, trainer: Any = None) -> dict[str, Any]:
     if trainer is not None:
         tags["trainer.class"] = type(trainer).__name__
     tags.update(peft_tags(model))
-    from autolog import _plugins
-
-    for extra in _plugins.plugin_manager().hook.autolog_collect_tags(obj=model, integration="transformers"):
-        tags.update(extra or {})
+    tags.update(plugin_tags(model, "transformers"))
     return tags
 
 
@@ -219,19 +216,8 @@ def dataset_params(role: str, dataset: Any) -> dict[str, Any]:
 
 
 # -- metrics ----------------------------------------------------------------------------------------
-def to_float(value: Any) -> float | None:
-    """A metric value as a float, or None when it is not a single number (strings, lists, bools)."""
-    kind = type(value)
-    if kind is float:
-        return value
-    if kind is int:
-        return float(value)
-    if value is None or kind is bool or isinstance(value, (str, bytes, Mapping, list, tuple)):
-        return None
-    try:
-        return float(value)  # numpy scalars, 0-d and one-element tensors
-    except (TypeError, ValueError, RuntimeError):
-        return None
+#: A logged value as a metric's float, or None (the SDK's one rule: see ``metric_value``).
+to_float = metric_value
 
 
 # -- the Trainer, from a callback -------------------------------------------------------------------

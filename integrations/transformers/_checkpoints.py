@@ -28,11 +28,10 @@ import shutil
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from autolog._safety import warn_once
-from autolog.records import ArtifactKind
+from autolog.sdk import ArtifactKind, link_tree, warn_once
 
 if TYPE_CHECKING:
-    from autolog._runs import Run
+    from autolog.sdk import AutologgedRun as Run
 
 POLICIES = ("all", "last", "best", "none")
 RUN_FILE = "autolog_run.json"
@@ -63,34 +62,6 @@ def staging_root(output_dir: str | None) -> str:
 
 def new_staging_dir(root: str, label: str) -> str:
     return os.path.join(root, f"{label}-{uuid.uuid4().hex[:8]}")
-
-
-def link_tree(source: str, target: str, skip: frozenset[str] = frozenset(), top_files_only: bool = False) -> list[str]:
-    """Recreate ``source`` under ``target`` with hard links (copies where linking fails).
-
-    Returns the relative paths of the files placed. ``skip`` names top-level entries to leave out.
-    """
-    placed: list[str] = []
-    can_link = True
-    for root, dirs, files in os.walk(source):
-        rel_root = os.path.relpath(root, source)
-        if rel_root == ".":
-            dirs[:] = [] if top_files_only else [d for d in dirs if d not in skip]
-            files = [f for f in files if f not in skip]
-        os.makedirs(os.path.join(target, rel_root), exist_ok=True)
-        for name in files:
-            src = os.path.join(root, name)
-            dst = os.path.normpath(os.path.join(target, rel_root, name))
-            if can_link:
-                try:
-                    os.link(src, dst)
-                    placed.append(os.path.relpath(dst, target))
-                    continue
-                except OSError:
-                    can_link = False  # another filesystem, or no hard links here: copy the rest
-            shutil.copy2(src, dst)
-            placed.append(os.path.relpath(dst, target))
-    return placed
 
 
 def write_run_file(folder: str, run: "Run", step: int) -> None:

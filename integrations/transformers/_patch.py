@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from autolog.integration import Patcher, safe_wrapper
+from autolog.sdk import Patcher, safe_wrapper
 
 if TYPE_CHECKING:
-    from autolog.config import Config
+    from autolog.sdk import Config
     from autolog.integrations.transformers.callback import AutologCallback
 
 INTEGRATION = "transformers"

@@ -15,13 +15,21 @@ from typing import TYPE_CHECKING, Any
 
 from transformers.trainer_callback import TrainerCallback
 
-from autolog import _session
-from autolog._runs import Run, begin_autologged, status_for
-from autolog._safety import report_internal_error, warn_once
-from autolog.integration import is_active
-from autolog.integrations.transformers import _capture, _checkpoints, model as _model
-from autolog.models import write_model_meta
-from autolog.records import Metric, ModelRecord
+from autolog.integrations.transformers import _capture, _checkpoints, flavor as _model
+from autolog.sdk import (
+    AutologgedRun,
+    Metric,
+    ModelRecord,
+    current_config,
+    is_active,
+    logging_here,
+    on_exit,
+    report_internal_error,
+    start_autologged_run,
+    status_for,
+    warn_once,
+    write_model_meta,
+)
 
 if TYPE_CHECKING:
     from transformers import TrainerControl, TrainerState, TrainingArguments
@@ -78,8 +86,7 @@ class AutologCallback(TrainerCallback):
         self._clear()
 
     def _clear(self) -> None:
-        self._run: Run | None = None
-        self._owned = False
+        self._run: AutologgedRun | None = None
         self._training = False
         self._managed = False
         self._trainer_ref: weakref.ref[Any] | None = None
@@ -124,7 +131,7 @@ class AutologCallback(TrainerCallback):
         if run is None or not logs:
             return
         try:
-            emit = self._emit if self._training else run._dispatcher.emit
+            emit = self._emit if self._training else run.emit_late
             run_id = run.run_id
             step = state.global_step
             now = time.time()
@@ -210,7 +217,7 @@ class AutologCallback(TrainerCallback):
         managed, trainer_ref, resume_from = self._managed, self._trainer_ref, self._resume_from
         self._clear()
         self._managed, self._resume_from = managed, resume_from
-        if not (state.is_world_process_zero and _session.is_rank_zero()) or _session.current().forked:
+        if not (state.is_world_process_zero and logging_here()):
             return
         if self._auto and not managed and not is_active(INTEGRATION):
             return  # added by autolog(), which has since been disabled
@@ -226,18 +233,6 @@ class AutologCallback(TrainerCallback):
             folder = resume_from or os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
             resume = _checkpoints.read_run_file(folder)
         name = self.run_name or (resume or {}).get("run_name") or args.run_name or type(model).__name__
-        run, owned = begin_autologged(
-            name,
-            run_id=resume["run_id"] if resume else None,
-            resume_step=int(state.global_step) if resume else None,
-            activate=managed,
-        )
-        if run is None:  # exclusive mode and a user's run is active
-            return
-        self._run, self._owned, self._training = run, owned, True
-        self._emit = run._dispatcher.emit
-        _finish_at_exit(self)
-
         params = _capture.training_params(args, model)
         if options["log_datasets"]:
             if trainer is not None:
@@ -245,7 +240,18 @@ class AutologCallback(TrainerCallback):
                 params.update(_capture.dataset_params("eval", getattr(trainer, "eval_dataset", None)))
             elif train_dataloader is not None:
                 params.update(_capture.dataset_params("train", getattr(train_dataloader, "dataset", None)))
-        run.log_params(params)
+        run = start_autologged_run(
+            name,
+            params=params,
+            run_id=resume["run_id"] if resume else None,
+            resume_step=int(state.global_step) if resume else None,
+            activate=managed,
+        )
+        if run is None:  # exclusive mode and a user's run is active
+            return
+        self._run, self._training = run, True
+        self._emit = run.emitter()
+        _finish_at_exit(self)
         run.set_tags(_capture.run_tags(args, model, trainer))
         _warn_double_logging(args)
 
@@ -269,8 +275,8 @@ class AutologCallback(TrainerCallback):
             if checkpoints is not None:
                 checkpoints.finish()  # after a failure, the latest checkpoint still helps to resume
         finally:
-            if run is not None and self._owned:
-                run.end(status_for(exc))
+            if run is not None:
+                run.end(status_for(exc))  # only a run this training opened
 
     def _finish_safely(self, exc: BaseException | None) -> None:
         try:
@@ -283,7 +289,7 @@ class AutologCallback(TrainerCallback):
             self._first.detach()
 
     def _resolve_options(self) -> dict[str, Any]:
-        config = _session.current().config()
+        config = current_config()
         return {
             key: self._overrides.get(key, config.integration_option(INTEGRATION, key, default))
             for key, default in _DEFAULTS.items()
@@ -338,7 +344,7 @@ class AutologCallback(TrainerCallback):
             requirements=requirements,
             metadata=metadata,
         )
-        run.log_model_record(
+        run.log_model(
             ModelRecord(
                 run_id=run.run_id,
                 local_path=directory,
@@ -393,13 +399,13 @@ _FINISH_AT_EXIT: "set[AutologCallback]" = set()
 
 def _finish_at_exit(callback: AutologCallback) -> None:
     _FINISH_AT_EXIT.add(callback)
-    _session.current().on_exit(_finish_open_callbacks)
+    on_exit(_finish_open_callbacks)
 
 
 def _finish_open_callbacks(outcome: Any) -> None:
     for callback in list(_FINISH_AT_EXIT):
         run = callback._run
-        if run is not None and callback._training and callback._owned:
+        if run is not None and callback._training and run.owned:
             run.set_tags({**outcome.tags, "autolog.exit_reason": f"the process ended during training ({outcome.reason})"})
         reason: BaseException = KeyboardInterrupt() if outcome.status == "KILLED" else RuntimeError(outcome.reason)
         callback._finish_safely(reason)

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 import pytest
 
-from autolog.backend import overrides_write_batch
+from autolog.sdk.backend_base import implements_write_batch as overrides_write_batch
 from autolog.records import (
     Artifact,
     ArtifactKind,

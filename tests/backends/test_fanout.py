@@ -16,7 +16,8 @@ import threading
 import pytest
 
 import autolog
-from autolog import Backend, _session
+from autolog import _session
+from autolog.sdk import RecordBackend
 
 pytest.importorskip("mlflow")
 pytest.importorskip("wandb")
@@ -109,7 +110,7 @@ def test_trainer_run_reaches_all_four_backends_alike(harnesses):
     assert steps == list(range(1, 11))
 
 
-class RaisingBackend(Backend):
+class RaisingBackend(RecordBackend):
     name = "raising"
 
     def start_run(self, *args):
@@ -118,7 +119,7 @@ class RaisingBackend(Backend):
     log_params = set_tags = log_metrics = end_run = log_artifact = log_model = start_run
 
 
-class BlockingBackend(Backend):
+class BlockingBackend(RecordBackend):
     name = "blocking"
 
     def __init__(self):

@@ -8,8 +8,9 @@ import time
 import pytest
 
 import autolog
-from autolog import Backend
-from autolog._dispatch import Dispatcher, plan_calls
+from autolog.sdk import RecordBackend
+from autolog._dispatch import Dispatcher
+from autolog.sdk import plan_calls
 from autolog.records import Artifact, Metric, Params, RunEnd, RunStart, RunStatus
 from autolog.testing import MemoryBackend
 
@@ -18,7 +19,7 @@ def _start(run_id="r1"):
     return RunStart(run_id, "exp", "name", time.time())
 
 
-class RaisingBackend(Backend):
+class RaisingBackend(RecordBackend):
     name = "raising"
 
     def __init__(self):
@@ -31,7 +32,7 @@ class RaisingBackend(Backend):
     log_params = log_metrics = end_run = start_run
 
 
-class HangingBackend(Backend):
+class HangingBackend(RecordBackend):
     name = "hanging"
 
     def __init__(self):

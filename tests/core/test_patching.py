@@ -12,9 +12,8 @@ import uuid
 import pytest
 
 import autolog
-from autolog import _plugins, _runs
-from autolog.hookspecs import hookimpl
-from autolog.integration import Integration, Patcher, is_patched, safe_wrapper
+from autolog import _plugins
+from autolog.sdk import Integration, Patcher, hookimpl, is_patched, safe_wrapper, start_autologged_run, status_for
 
 FRAMEWORK = textwrap.dedent(
     """
@@ -51,22 +50,16 @@ class FitHooks:
     def before(self, instance, args, kwargs):
         if self.fail_in == "before":
             raise RuntimeError("autolog bug in before")
-        run, owned = _runs.begin_autologged(type(instance).__name__)
-        run.log_params({"scale": instance.scale})
-        return run, owned
+        return start_autologged_run(type(instance).__name__, params={"scale": instance.scale})
 
-    def after(self, state, result):
+    def after(self, run, result):
         if self.fail_in == "after":
             raise RuntimeError("autolog bug in after")
-        run, owned = state
-        run.log_metric("coef", result.coef)
-        if owned:
-            run.end()
+        run.log_metrics({"coef": result.coef})
+        run.end()
 
-    def error(self, state, exc):
-        run, owned = state
-        if owned:
-            run.end(_runs.status_for(exc))
+    def error(self, run, exc):
+        run.end(status_for(exc))
 
 
 @pytest.fixture

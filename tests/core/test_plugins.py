@@ -13,7 +13,7 @@ import pytest
 
 import autolog
 from autolog import _plugins
-from autolog.hookspecs import hookimpl
+from autolog.sdk import hookimpl
 from autolog.testing import MemoryBackend
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -70,9 +70,9 @@ def test_mlflow_server_stopped_and_restarted_mid_run_gets_everything(script, tmp
 def test_a_backend_that_hangs_forever_delays_exit_only_by_exit_flush_timeout(script):
     user = script("""
         import threading
-        from autolog import Backend
+        from autolog.sdk import RecordBackend
 
-        class Hanging(Backend):
+        class Hanging(RecordBackend):
             name = "hanging"
             def log_metrics(self, run_id, metrics):
                 threading.Event().wait()                # never returns

@@ -95,8 +95,8 @@ def test_a_second_sigterm_during_the_exit_flush_ends_the_process_at_once(script)
     # A backend that never answers keeps the exit flush waiting; a second SIGTERM must not wait.
     user = script("""
         import threading
-        from autolog import Backend
-        class Hanging(Backend):
+        from autolog.sdk import RecordBackend
+        class Hanging(RecordBackend):
             name = "hanging"
             def log_metrics(self, run_id, metrics):
                 threading.Event().wait()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from autolog import config as autolog_config
-from autolog.backend import overrides_write_batch
+from autolog.sdk.backend_base import implements_write_batch as overrides_write_batch
 from autolog.backends.local import LocalBackend, autolog_make_backend
 from autolog.client import Client
 from autolog.records import (
@@ -131,22 +131,12 @@ def test_a_failing_batch_leaves_nothing_and_can_be_retried(backend, client) -> N
     assert len(client.get_metric_history("r", "loss")) == 1
 
 
-def test_records_for_a_run_never_started_create_it_in_the_default_experiment(backend, client) -> None:
-    backend.write_batch([Metric("orphan", "loss", 1.0, 0, 1.0)])
-    run = client.get_run("orphan")
-    assert (run.experiment, run.status, run.metrics) == ("Default", "RUNNING", {"loss": 1.0})
-    backend.write_batch([RunStart("orphan", "late", "named late", 5.0)])
-    assert (client.get_run("orphan").experiment, client.get_run("orphan").name) == ("late", "named late")
-
-
-def test_fine_grained_methods_write_like_batches(backend, client) -> None:
-    backend.start_run(start("r"))
-    backend.log_params("r", {"a": "1"})
-    backend.set_tags("r", {"t": "x"})
-    backend.log_metrics("r", [Metric("r", "loss", 0.5, 1, 1.0)])
-    backend.end_run(RunEnd("r", RunStatus.FINISHED, 2.0))
-    run = client.get_run("r")
-    assert (run.params, run.tags, run.metrics, run.status) == ({"a": "1"}, {"t": "x"}, {"loss": 0.5}, "FINISHED")
+def test_records_for_a_run_never_started_are_skipped_not_invented(backend, client) -> None:
+    with pytest.warns(UserWarning, match="never saw start"):
+        backend.write_batch([start("known"), Metric("orphan", "loss", 1.0, 0, 1.0), Params("orphan", {"a": "1"})])
+    assert [r.run_id for r in client.search_runs()] == ["known"]
+    backend.write_batch([Metric("known", "loss", 2.0, 0, 1.0)])  # a known run, in a later batch
+    assert client.get_run("known").metrics == {"loss": 2.0}
 
 
 def _files(root: str) -> set[str]:

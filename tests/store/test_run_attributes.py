@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from autolog._dispatch import plan_calls
-from autolog.backend import Backend
+from autolog.sdk import RecordBackend
 from autolog.client import Dataset
 from autolog.records import DatasetInput, Params, RunEnd, RunStart, RunStatus, Tags
 from autolog.store import sqlite as store_sqlite
@@ -128,5 +128,5 @@ def test_the_dispatcher_hands_datasets_to_log_dataset_which_backends_may_ignore(
         ("start_run", 1), ("log_dataset", 1), ("log_params", 1),
     ]  # fmt: skip
     assert calls[1][1] == (dataset,)
-    assert Backend().log_dataset(dataset) is None
+    assert RecordBackend().log_dataset(dataset) is None
     assert dataset.context == "training"

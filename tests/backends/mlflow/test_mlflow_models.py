@@ -11,7 +11,7 @@ import mlflow
 import numpy as np
 import pytest
 
-from autolog.models import MODEL_META_FILE, load_model, read_model_meta, write_model_meta
+from autolog.model_format import MODEL_META_FILE, load_model, read_model_meta, write_model_meta
 from autolog.records import ModelRecord
 
 sklearn = pytest.importorskip("sklearn")
@@ -43,7 +43,7 @@ def sklearn_model_dir(path, estimator, X, *, with_signature=True):
     write_model_meta(
         str(path),
         flavor="sklearn",
-        loader="autolog.integrations.sklearn.model:load",
+        loader="autolog.integrations.sklearn.flavor:load",
         files={"model": "model.pkl"},
         signature=signature if with_signature else None,
         input_example=example,
@@ -59,7 +59,7 @@ def sklearn_model_dir(path, estimator, X, *, with_signature=True):
 
 def _has_sklearn_loader():
     try:
-        from autolog.integrations.sklearn.model import load  # noqa: F401
+        from autolog.integrations.sklearn.flavor import load  # noqa: F401
     except ImportError:
         return False
     return True
@@ -131,7 +131,7 @@ def test_other_flavors_are_logged_as_their_directory(driver, tmp_path):
     (staged / "model").mkdir(parents=True)
     (staged / "model" / "config.json").write_text("{}")
     (staged / "model" / "model.safetensors").write_bytes(b"\0" * 16)
-    write_model_meta(str(staged), flavor="transformers", loader="autolog.integrations.transformers.model:load",
+    write_model_meta(str(staged), flavor="transformers", loader="autolog.integrations.transformers.flavor:load",
                      files={"model": "model"})  # fmt: skip
     run_id = driver.start("train")
     driver.call("log_model", ModelRecord(run_id, str(staged), "model", "transformers"))
@@ -238,7 +238,7 @@ def test_sklearn_model_fitted_on_an_array_predicts_arrays_through_pyfunc(driver,
     staged.mkdir()
     (staged / "model.pkl").write_bytes(pickle.dumps(estimator))
     signature, example = infer_signature(X, estimator.predict(X[:5])), input_example(X)
-    write_model_meta(str(staged), flavor="sklearn", loader="autolog.integrations.sklearn.model:load",
+    write_model_meta(str(staged), flavor="sklearn", loader="autolog.integrations.sklearn.flavor:load",
                      files={"model": "model.pkl"}, signature=signature, input_example=example)  # fmt: skip
     run_id = driver.start("fit")
     driver.call("log_model", ModelRecord(run_id, str(staged), "model", "sklearn", signature, example))

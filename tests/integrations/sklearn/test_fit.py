@@ -17,7 +17,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 import autolog
 from autolog import AutologWarning, _plugins
-from autolog.hookspecs import hookimpl
+from autolog.sdk import hookimpl
 
 
 def test_fit_logs_params_tags_metrics_and_model(mem, binary_data):

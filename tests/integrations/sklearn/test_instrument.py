@@ -11,7 +11,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import autolog
 from autolog import _session, config
-from autolog.integration import is_patched
+from autolog.sdk import is_patched
 from autolog.integrations.sklearn import instrument, uninstrument
 from autolog.testing import MemoryBackend
 

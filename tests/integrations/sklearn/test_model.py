@@ -14,8 +14,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import autolog
-from autolog.integrations.sklearn.model import load
-from autolog.models import MODEL_META_FILE
+from autolog.integrations.sklearn.flavor import load
+from autolog.model_format import MODEL_META_FILE
 
 
 def test_model_directory_loads_and_predicts_the_same(mem, binary_data):
@@ -27,7 +27,7 @@ def test_model_directory_loads_and_predicts_the_same(mem, binary_data):
     np.testing.assert_array_equal(autolog.load_model(directory).predict(x), model.predict(x))
     with open(os.path.join(directory, MODEL_META_FILE)) as fh:
         meta = json.load(fh)
-    assert meta["flavor"] == "sklearn" and meta["loader"] == "autolog.integrations.sklearn.model:load"
+    assert meta["flavor"] == "sklearn" and meta["loader"] == "autolog.integrations.sklearn.flavor:load"
     assert meta["files"] == {"model": "model.pkl"}
     assert meta["input_example"]["data"] == x[:5].tolist()
 

@@ -99,7 +99,7 @@ def test_disable_leaves_no_trace_on_any_class():
         from sklearn.pipeline import make_pipeline
         from sklearn.model_selection import GridSearchCV, cross_val_score
         import sklearn.metrics
-        from autolog.integration import _AutologWrapper
+        from autolog.sdk.patching import AutologWrapper as _AutologWrapper
 
         def namespaces():
             found = {}

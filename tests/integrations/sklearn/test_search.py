@@ -61,7 +61,7 @@ def test_cv_results_are_logged_as_csv(mem, binary_data):
 
 
 def test_best_estimator_model_loads_and_predicts_like_the_search(mem, binary_data):
-    from autolog.integrations.sklearn.model import load
+    from autolog.integrations.sklearn.flavor import load
 
     x, y = binary_data
     search = grid_search().fit(x, y)

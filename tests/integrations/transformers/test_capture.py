@@ -22,7 +22,7 @@ def test_autolog_loads_transformers_only_when_the_user_does_and_patches_it_then(
             "autolog.autolog(backends=[])",
             "assert 'transformers' not in sys.modules and 'torch' not in sys.modules",
             "from transformers import Trainer",
-            "from autolog.integration import is_patched",
+            "from autolog.sdk import is_patched",
             "assert is_patched(Trainer, '__init__') and is_patched(Trainer, 'train')",
         ]
     )
@@ -78,15 +78,16 @@ def test_flatten_nests_dicts_serialises_lists_and_redacts_at_any_depth():
     assert "hf_secret" not in json.dumps(flat) and "abc" not in json.dumps(flat)
 
 
-def test_to_float_converts_numbers_and_rejects_everything_else():
+def test_logged_values_follow_the_sdks_one_metric_rule():
     import torch
 
     assert _capture.to_float(1.5) == 1.5
     assert _capture.to_float(3) == 3.0
+    assert _capture.to_float(True) == 1.0  # as MLflow: a bool is 0 or 1
     assert _capture.to_float(np.float32(2.5)) == 2.5
     assert _capture.to_float(np.int64(7)) == 7.0
     assert _capture.to_float(torch.tensor(0.25)) == 0.25
-    for bad in ("1.5", None, True, [1.0], {"a": 1}, torch.tensor([1.0, 2.0]), object()):
+    for bad in ("1.5", None, [1.0], {"a": 1}, torch.tensor([1.0, 2.0]), object(), 10**400):
         assert _capture.to_float(bad) is None
 
 

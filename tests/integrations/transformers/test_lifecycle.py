@@ -6,7 +6,7 @@ import pytest
 
 import autolog
 from autolog import _session, config as _config
-from autolog.integration import is_patched
+from autolog.sdk import is_patched
 from autolog.integrations.transformers import AutologCallback
 from autolog.testing import MemoryBackend
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import autolog
-from autolog.integration import is_patched
+from autolog.sdk import is_patched
 from autolog.integrations.transformers import AutologCallback
 
 

@@ -1,8 +1,9 @@
-"""Integrations and the patching machinery with autolog's safety contract.
+"""Patching primitives for integrations, with autolog's safety contract.
 
 An :class:`Integration` names the module it waits for and how to patch it. autolog registers a
 wrapt post-import hook for that module, so a framework imported after ``autolog.autolog()`` is
-patched on import; the hook never lets an error reach the user's ``import``.
+patched on import; the hook never lets an error reach the user's ``import`` (see
+``autolog._registry``).
 
 :class:`Patcher` installs wrapt wrappers on the class that defines a method and records each one
 for exact revert. :func:`safe_wrapper` builds the wrapper every integration uses; its contract:
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 import wrapt
 
 from autolog import _session
-from autolog._safety import report_internal_error, warn_once
+from autolog._safety import report_internal_error
 
 if TYPE_CHECKING:
     from autolog.config import Config
@@ -67,7 +68,7 @@ class _ModuleReference:
         return importlib.import_module, (self.name,)
 
 
-class _AutologBoundWrapper(wrapt.BoundFunctionWrapper):
+class AutologBoundWrapper(wrapt.BoundFunctionWrapper):
     """A patched method looked up on an instance or class; pickles like the plain method."""
 
     def __reduce_ex__(self, protocol: Any) -> Any:
@@ -84,7 +85,7 @@ class _AutologBoundWrapper(wrapt.BoundFunctionWrapper):
         return getattr(copy.deepcopy(self._self_instance, memo), self.__name__)
 
 
-class _AutologWrapper(wrapt.FunctionWrapper):
+class AutologWrapper(wrapt.FunctionWrapper):
     """Marks wrappers installed by autolog, so patching twice is detectable.
 
     Patched functions and methods pickle and copy like their originals, by reference, so
@@ -92,7 +93,7 @@ class _AutologWrapper(wrapt.FunctionWrapper):
     processes keep working (a worker without autolog gets the original).
     """
 
-    __bound_function_wrapper__ = _AutologBoundWrapper
+    __bound_function_wrapper__ = AutologBoundWrapper
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         module = getattr(self, "__module__", None)
@@ -167,10 +168,10 @@ class Patcher:
     def wrap(self, owner: type, name: str, wrapper: Callable[..., Any]) -> bool:
         """Wrap ``owner.<name>`` where ``owner`` itself defines it; False if it doesn't or if done."""
         original = owner.__dict__.get(name, _MISSING)
-        if original is _MISSING or isinstance(original, _AutologWrapper):
+        if original is _MISSING or isinstance(original, AutologWrapper):
             return False
         with self._lock:
-            setattr(owner, name, _AutologWrapper(original, wrapper))
+            setattr(owner, name, AutologWrapper(original, wrapper))
             self._patches.append((owner, name, original))
         return True
 
@@ -180,7 +181,7 @@ class Patcher:
             patches, self._patches = self._patches, []
         for owner, name, original in reversed(patches):
             current = owner.__dict__.get(name, _MISSING)
-            if isinstance(current, _AutologWrapper):
+            if isinstance(current, AutologWrapper):
                 setattr(owner, name, original)
 
     @property
@@ -190,7 +191,7 @@ class Patcher:
 
 def is_patched(owner: type, name: str) -> bool:
     """True when ``owner`` itself holds an autolog wrapper for ``name``."""
-    return isinstance(owner.__dict__.get(name), _AutologWrapper)
+    return isinstance(owner.__dict__.get(name), AutologWrapper)
 
 
 @dataclass(frozen=True)
@@ -212,120 +213,27 @@ class Integration:
     unpatch: Callable[[], None] | None = None
 
 
-# -- the registry of integrations and their lifecycle ----------------------------------------------
-_lock = threading.RLock()
-_hooked: set[tuple[str, str]] = set()
-_patchers: dict[str, tuple[Patcher, Integration]] = {}
-_enabled: set[str] = set()
-
-
 def is_active(integration: str) -> bool:
-    """Whether ``integration`` should log right now."""
-    return integration in _enabled and not _session.current().forked
+    """Whether ``integration`` should log right now (enabled, and not in a forked child)."""
+    session = _session.current()
+    return integration in session.active_integrations and not session.forked
 
 
-def integrations() -> dict[str, Integration]:
-    """Every integration the loaded plugins provide, by name."""
-    from autolog import _plugins
-
-    found: dict[str, Integration] = {}
-    for batch in _plugins.plugin_manager().hook.autolog_register_integrations():
-        for integration in batch or ():
-            found.setdefault(integration.name, integration)
-    return found
+def unwrapped(value: Any) -> Any:
+    """``value`` without autolog's wrappers around it (the original function or descriptor)."""
+    while isinstance(value, AutologWrapper):
+        value = value.__wrapped__
+    return value
 
 
-def enable(cfg: "Config") -> None:
-    """Patch every integration the config enables (now, or when its framework is imported)."""
-    with _lock:
-        for name, integration in integrations().items():
-            if cfg.integration_enabled(name):
-                _enabled.add(name)
-                key = (name, integration.module)
-                if key in _hooked:
-                    _patch_if_imported(integration)
-                else:
-                    _hooked.add(key)
-                    wrapt.register_post_import_hook(_on_import_hook(integration), integration.module)
-            else:
-                _disable_one(name)
+def original_attribute(cls: type, name: str) -> Any:
+    """The original attribute ``name`` as ``cls`` resolves it through its MRO, or None."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return unwrapped(klass.__dict__[name])
+    return None
 
 
-def disable_all() -> None:
-    """Revert every patch; frameworks behave as if autolog had never been imported."""
-    with _lock:
-        for name in list(_patchers):
-            _disable_one(name)
-        _enabled.clear()
-
-
-def _disable_one(name: str) -> None:
-    _enabled.discard(name)
-    entry = _patchers.pop(name, None)
-    if entry is not None:
-        patcher, integration = entry
-        patcher.revert()
-        if integration.unpatch is not None:
-            try:
-                integration.unpatch()
-            except Exception as exc:  # noqa: BLE001
-                report_internal_error(f"{name} unpatch", exc)
-
-
-def _patch_if_imported(integration: Integration) -> None:
-    import sys
-
-    module = sys.modules.get(integration.module)
-    if module is not None:
-        _apply(integration)
-
-
-def _on_import_hook(integration: Integration) -> Callable[[Any], None]:
-    def hook(module: Any) -> None:
-        try:
-            with _lock:
-                if integration.name in _enabled:
-                    _apply(integration)
-        except Exception as exc:  # noqa: BLE001 - never break the user's import
-            try:
-                report_internal_error(f"{integration.name} patching on import", exc)
-            except Exception:  # noqa: BLE001 - not even under AUTOLOG_TESTING
-                pass
-
-    return hook
-
-
-def _apply(integration: Integration) -> None:
-    if integration.name in _patchers:
-        return
-    _check_version(integration)
-    patcher = Patcher(integration.name)
-    try:
-        integration.patch(patcher, _session.current().config())
-    except Exception as exc:  # noqa: BLE001
-        patcher.revert()
-        report_internal_error(f"{integration.name} patching", exc)
-        return
-    _patchers[integration.name] = (patcher, integration)
-
-
-def _check_version(integration: Integration) -> None:
-    if not integration.distribution:
-        return
-    from importlib import metadata
-
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        installed = Version(metadata.version(integration.distribution))
-    except (metadata.PackageNotFoundError, InvalidVersion):
-        return
-    low = Version(integration.min_version) if integration.min_version else None
-    high = Version(integration.max_version) if integration.max_version else None
-    if (low and installed < low) or (high and installed >= high):
-        warn_once(
-            f"version:{integration.name}",
-            f"autolog: {integration.distribution} {installed} is outside the tested range "
-            f"[{integration.min_version or '*'}, {integration.max_version or '*'}); "
-            f"autologging for {integration.name} is enabled but may miss records.",
-        )
+def is_autolog_wrapper(value: Any) -> bool:
+    """True for a function or descriptor that autolog wrapped (its original is ``unwrapped``)."""
+    return isinstance(value, AutologWrapper)

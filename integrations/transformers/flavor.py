@@ -16,7 +16,7 @@ import os
 from typing import Any, NamedTuple
 
 FLAVOR = "transformers"
-LOADER = "autolog.integrations.transformers.model:load"
+LOADER = "autolog.integrations.transformers.flavor:load"
 
 #: Files of a Trainer checkpoint that are training state, not the model.
 _TRAINING_STATE = frozenset(
@@ -61,7 +61,7 @@ def stage_model(model: Any, processor: Any, directory: str, checkpoint: str | No
     When ``checkpoint`` is a Trainer checkpoint of this very model state, its model files are
     hard-linked instead of saved again (no serialisation on the caller's thread).
     """
-    from autolog.integrations.transformers._checkpoints import link_tree
+    from autolog.sdk import link_tree
 
     os.makedirs(directory, exist_ok=True)
     how = "saved"
@@ -128,7 +128,7 @@ def load(directory: str) -> LoadedModel:
     """
     import transformers
 
-    from autolog.models import read_model_meta
+    from autolog.sdk import read_model_meta
 
     meta = read_model_meta(directory)
     info = meta.get("metadata") or {}

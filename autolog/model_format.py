@@ -2,7 +2,7 @@
 
 A logged model is a directory holding ``autolog-model.json`` plus the flavor's own files::
 
-    {"format": 1, "flavor": "sklearn", "loader": "autolog.integrations.sklearn.model:load",
+    {"format": 1, "flavor": "sklearn", "loader": "autolog.integrations.sklearn.flavor:load",
      "files": {"model": "model.pkl"}, "signature": {...}, "input_example": {...},
      "requirements": ["scikit-learn==1.5.0"], "metadata": {...}}
 
@@ -89,6 +89,13 @@ def resolve_model_uri(uri: str, tracking_dir: str | None = None) -> str:
     raise ValueError(f"cannot resolve model URI {uri!r}: use 'runs:/<run_id>/<path>' or a directory")
 
 
+#: Loaders of models logged before the flavor modules were renamed (``model`` -> ``flavor``).
+_RENAMED_LOADERS = {
+    "autolog.integrations.sklearn.model:load": "autolog.integrations.sklearn.flavor:load",
+    "autolog.integrations.transformers.model:load": "autolog.integrations.transformers.flavor:load",
+}
+
+
 def load_model(uri: str, tracking_dir: str | None = None) -> Any:
     """Load a model logged by autolog, e.g. ``load_model("runs:/<run_id>/model")``.
 
@@ -102,6 +109,7 @@ def load_model(uri: str, tracking_dir: str | None = None) -> Any:
         meta = read_model_meta(directory)
     except FileNotFoundError:
         raise ValueError(f"{uri!r} is not an autolog model (no {MODEL_META_FILE} in {directory})") from None
-    module_name, _, func_name = meta["loader"].partition(":")
+    loader_name = _RENAMED_LOADERS.get(meta["loader"], meta["loader"])
+    module_name, _, func_name = loader_name.partition(":")
     loader = getattr(importlib.import_module(module_name), func_name)
     return loader(directory)

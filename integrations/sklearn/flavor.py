@@ -16,15 +16,13 @@ import pickle
 import tempfile
 from typing import TYPE_CHECKING, Any, Mapping
 
-from autolog._safety import warn_once
-from autolog.models import MODEL_META_FILE, model_meta_json, read_model_meta, write_model_meta
-from autolog.records import ModelRecord
+from autolog.sdk import MODEL_META_FILE, ModelRecord, model_meta_json, read_model_meta, warn_once, write_model_meta
 
 if TYPE_CHECKING:
-    from autolog._runs import Run
+    from autolog.sdk import AutologgedRun as Run
 
 FLAVOR = "sklearn"
-LOADER = "autolog.integrations.sklearn.model:load"
+LOADER = "autolog.integrations.sklearn.flavor:load"
 MODEL_FILE = "model.pkl"
 PICKLE_PROTOCOL = 5
 #: Pickles up to this size travel in memory (no staging directory); larger ones are staged.
@@ -106,7 +104,7 @@ def log(
             metadata=dict(metadata or {}, pickle_protocol=PICKLE_PROTOCOL),
         )  # fmt: skip
         files = {MODEL_FILE: blob, MODEL_META_FILE: meta}
-    run.log_model_record(
+    run.log_model(
         ModelRecord(
             run.run_id,
             directory,
