@@ -17,7 +17,7 @@ import sqlite3
 import sys
 from typing import Sequence
 
-from autolog.client import Client, Run, RunNotFound
+from autolog.client import Client, StoredRun, RunNotFound
 
 #: At most this many metric columns in ``autolog runs``.
 METRIC_COLUMNS = 3
@@ -70,7 +70,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def _metric_columns(runs: Sequence[Run], preferred: Sequence[str]) -> list[str]:
+def _metric_columns(runs: Sequence[StoredRun], preferred: Sequence[str]) -> list[str]:
     """The metrics worth a column: those named in --order-by/--filter, then the most common."""
     counts = collections.Counter(key for run in runs for key in run.metrics)
     chosen = [key for key in preferred if key in counts]

@@ -20,7 +20,7 @@ from typing import Sequence
 
 from autolog.store import artifacts as artifact_files, default_tracking_dir
 from autolog.store import queries
-from autolog.store.entities import ArtifactInfo, Dataset, MetricPoint, PagedList, Run, RunNotFound
+from autolog.store.entities import ArtifactInfo, Dataset, MetricPoint, PagedList, StoredRun, RunNotFound
 from autolog.store.sqlite import SqliteStore
 
 __all__ = [
@@ -29,7 +29,7 @@ __all__ = [
     "Dataset",
     "MetricPoint",
     "PagedList",
-    "Run",
+    "StoredRun",
     "RunNotFound",
     "default_tracking_dir",
 ]
@@ -69,7 +69,7 @@ class Client:
         order_by: Sequence[str] | None = None,
         max_results: int = 1000,
         page_token: str | None = None,
-    ) -> PagedList[Run]:
+    ) -> PagedList[StoredRun]:
         """Runs of ``experiment`` (a name, a list of names, or None for all) matching the filter.
 
         ``filter_string`` uses MLflow's grammar (see :mod:`autolog.store.filter`), e.g.
@@ -98,7 +98,7 @@ class Client:
         found = [_as_killed(run) if run.run_id in dead else run for run in runs]
         return PagedList(found, runs.token)
 
-    def get_run(self, run_id: str) -> Run:
+    def get_run(self, run_id: str) -> StoredRun:
         """The run with params, latest metrics and tags; :class:`RunNotFound` if unknown."""
         conn = self._connection()
         if conn is None:
@@ -212,6 +212,6 @@ class Client:
         self._store.close()
 
 
-def _as_killed(run: Run) -> Run:
+def _as_killed(run: StoredRun) -> StoredRun:
     """A run whose writer died but could not be marked in the store (read-only copy)."""
     return run if run.status != "RUNNING" else dataclasses.replace(run, status="KILLED")

@@ -38,7 +38,7 @@ class Dataset:
 
 
 @dataclass(frozen=True)
-class Run:
+class StoredRun:
     """One run as stored: its attributes, params, latest metric values and tags.
 
     Times are seconds since the epoch (filters compare milliseconds, as MLflow does). ``metrics``

@@ -16,7 +16,7 @@ against MLflow's SQLite store by ``tests/store/test_mlflow_parity.py``):
 * attributes: ``run_id``, ``run_name`` (aliases ``Run name``, ``name``), ``status``, ``user_id``,
   ``artifact_uri`` (the run's artifact folder as a ``file://`` URI), ``experiment``,
   ``parent_run_id`` (strings); ``start_time`` (alias ``created``), ``end_time`` (numbers,
-  **milliseconds** since the epoch, as in MLflow; :class:`~autolog.store.entities.Run` keeps
+  **milliseconds** since the epoch, as in MLflow; :class:`~autolog.store.entities.StoredRun` keeps
   seconds).
 * datasets: ``name``, ``digest``, ``context`` (strings); a clause holds when one of the run's
   datasets satisfies it.

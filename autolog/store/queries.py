@@ -13,7 +13,7 @@ import math
 import sqlite3
 from typing import Sequence
 
-from autolog.store.entities import Dataset, MetricPoint, PagedList, Run, RunNotFound
+from autolog.store.entities import Dataset, MetricPoint, PagedList, StoredRun, RunNotFound
 from autolog.store.filter import (
     Comparison,
     OrderKey,
@@ -47,7 +47,7 @@ def search_runs(
     page_token: str | bytes | None = None,
     *,
     artifacts_uri: str = "",
-) -> PagedList[Run]:
+) -> PagedList[StoredRun]:
     """One page of the runs matching the filter, ordered (default: newest first): at most
     ``max_results`` from where ``page_token`` points, with the next page's token (or None).
 
@@ -104,7 +104,7 @@ def decode_page_token(token: str | bytes | None) -> int:
     return offset
 
 
-def get_run(conn: sqlite3.Connection, run_id: str, *, artifacts_uri: str = "") -> Run:
+def get_run(conn: sqlite3.Connection, run_id: str, *, artifacts_uri: str = "") -> StoredRun:
     """The run ``run_id``; :class:`RunNotFound` if the store has none."""
     rows = conn.execute(f"SELECT {_RUN_COLUMNS} FROM {_FROM} WHERE r.run_id = ?", (run_id,))
     runs = _build_runs(conn, rows.fetchall(), artifacts_uri)
@@ -162,7 +162,7 @@ def list_experiments(conn: sqlite3.Connection) -> list[str]:
     return [name for (name,) in conn.execute("SELECT name FROM experiments ORDER BY name")]
 
 
-def _build_runs(conn: sqlite3.Connection, rows: list[tuple], artifacts_uri: str) -> list[Run]:
+def _build_runs(conn: sqlite3.Connection, rows: list[tuple], artifacts_uri: str) -> list[StoredRun]:
     if not rows:
         return []
     pks = json.dumps([row[0] for row in rows])
@@ -186,7 +186,7 @@ def _build_runs(conn: sqlite3.Connection, rows: list[tuple], artifacts_uri: str)
     for run_pk, *fields in dataset_rows:
         datasets[run_pk].append(Dataset(*fields))
     return [
-        Run(
+        StoredRun(
             run_id=run_id, experiment=experiment, name=name, status=status,
             start_time=start_time, end_time=end_time, parent_run_id=parent_run_id,
             params=params[run_pk], metrics=metrics[run_pk], tags=tags[run_pk], user_id=user_id,

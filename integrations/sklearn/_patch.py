@@ -204,7 +204,7 @@ def _init_subclass(wrapped: Any, cls: Any, args: tuple[Any, ...], kwargs: dict[s
         try:
             _on_new_class(cls)
         except Exception as exc:  # noqa: BLE001 - never break the user's class statement
-            from autolog._safety import report_internal_error
+            from autolog.sdk import report_internal_error
 
             report_internal_error("sklearn patching a new estimator class", exc)
     return result
@@ -238,7 +238,7 @@ def _when_imported(module_name: str, apply: Callable[[Patcher, Any], None]) -> N
                     apply(installation.patcher, module)
         except Exception as exc:  # noqa: BLE001 - never break the user's import
             try:
-                from autolog._safety import report_internal_error
+                from autolog.sdk import report_internal_error
 
                 report_internal_error(f"sklearn patching {module_name}", exc)
             except Exception:  # noqa: BLE001 - not even under AUTOLOG_TESTING

@@ -269,7 +269,7 @@ class FirstBatch:
         try:
             self.inputs = self._snapshot(kwargs)
         except Exception as exc:  # noqa: BLE001 - never break the forward pass
-            from autolog._safety import report_internal_error
+            from autolog.sdk import report_internal_error
 
             report_internal_error("transformers autologging (first batch)", exc)
 

@@ -12,7 +12,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Mapping
 
-from autolog.records import Artifact, ArtifactKind, Metric, ModelRecord, RunEnd, RunStart, RunStatus
+from autolog.records import Artifact, ArtifactKind, Metric, ModelRecord, Params, RunEnd, RunStart, RunStatus, Tags
 
 
 class BackendDriver:
@@ -23,11 +23,25 @@ class BackendDriver:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autolog-lane") if threaded else None
 
     def call(self, method: str, *args: Any) -> Any:
-        """``backend.<method>(*args)`` in the lane thread; its exception is raised here."""
+        """``backend.<method>(*args)`` in the lane thread; its exception is raised here (for tests
+        of one call and its retry, as a lane makes it)."""
         func = getattr(self.backend, method)
         if self._worker is None:
             return func(*args)
         return self._worker.submit(func, *args).result(timeout=self.timeout)
+
+    def deliver(self, records: list[Any]) -> None:
+        """Deliver a batch in the lane thread through ``backend.plan_delivery``, as the dispatcher
+        does (the RecordBackend adapter's grouped calls, or one ``write_batch``)."""
+
+        def run() -> None:
+            for _name, method, args, _records in self.backend.plan_delivery(records):
+                method(*args)
+
+        if self._worker is None:
+            run()
+        else:
+            self._worker.submit(run).result(timeout=self.timeout)
 
     def start(
         self,
@@ -44,33 +58,33 @@ class BackendDriver:
             dict(tags or {}), resume_step,
         )  # fmt: skip
         self.backend.on_run_start(run)
-        self.call("start_run", run)
+        self.deliver([run])
         return run.run_id
 
     def end(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> None:
-        self.call("end_run", RunEnd(run_id, status, time.time()))
+        self.deliver([RunEnd(run_id, status, time.time())])
 
     def params(self, run_id: str, params: Mapping[str, str]) -> None:
-        self.call("log_params", run_id, dict(params))
+        self.deliver([Params(run_id, dict(params))])
 
     def tags(self, run_id: str, tags: Mapping[str, str]) -> None:
-        self.call("set_tags", run_id, dict(tags))
+        self.deliver([Tags(run_id, dict(tags))])
 
     def metrics(self, run_id: str, points: list[tuple[str, float, int]]) -> list[Metric]:
         """Log ``(key, value, step)`` points as one batch, a millisecond apart; return the records."""
         now = time.time()
         records = [Metric(run_id, key, value, step, now + i / 1000) for i, (key, value, step) in enumerate(points)]
-        self.call("log_metrics", run_id, records)
+        self.deliver(list(records))
         return records
 
     def artifact(
         self, run_id: str, path: Any, artifact_path: str | None = None,
         kind: ArtifactKind = ArtifactKind.FILE, aliases: tuple[str, ...] = (),
     ) -> None:  # fmt: skip
-        self.call("log_artifact", Artifact(run_id, str(path), artifact_path, kind, aliases=aliases))
+        self.deliver([Artifact(run_id, str(path), artifact_path, kind, aliases=aliases)])
 
     def model(self, record: ModelRecord) -> None:
-        self.call("log_model", record)
+        self.deliver([record])
 
     def close(self) -> None:
         self.call("flush")

@@ -2,10 +2,10 @@
 
 Each ``tests/backends/harness_<name>.py`` module provides ``HARNESS_CLASS`` (a subclass of
 ``harness.Harness``); every check below runs once per harness whose ``requires`` module imports.
-The backend is driven exactly as the dispatcher drives it: ``write_batch(batch)`` when it takes
-whole batches, otherwise the fine-grained calls with consecutive metric points of one run grouped
-into one ``log_metrics`` call; then ``flush()`` and ``close()``; then the harness reads the run
-back from the real store.
+The backend is driven exactly as the dispatcher drives it, through ``Backend.plan_delivery``:
+one ``write_batch`` for a batch backend, the :class:`autolog.sdk.RecordBackend` adapter's grouped
+per-record calls otherwise; then ``flush()`` and ``close()``; then the harness reads the run back
+from the real store.
 
 The ``tests`` folder is not a package: this module registers ``tests/backends/harness.py`` as the
 module ``harness`` before loading the harness modules, so they can ``from harness import Harness,
@@ -24,7 +24,6 @@ from typing import Any, Sequence
 
 import pytest
 
-from autolog.sdk.backend_base import implements_write_batch as overrides_write_batch
 from autolog.records import (
     Artifact,
     ArtifactKind,
@@ -65,40 +64,13 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     instance.teardown()
 
 
-def _deliver_fine_grained(backend: Any, batch: Sequence[Record]) -> None:
-    index = 0
-    while index < len(batch):
-        record = batch[index]
-        if isinstance(record, Metric):
-            end = index
-            while end < len(batch) and isinstance(batch[end], Metric) and batch[end].run_id == record.run_id:
-                end += 1
-            backend.log_metrics(record.run_id, list(batch[index:end]))
-            index = end
-            continue
-        if isinstance(record, RunStart):
-            backend.start_run(record)
-        elif isinstance(record, Params):
-            backend.log_params(record.run_id, record.params)
-        elif isinstance(record, Tags):
-            backend.set_tags(record.run_id, record.tags)
-        elif isinstance(record, Artifact):
-            backend.log_artifact(record)
-        elif isinstance(record, ModelRecord):
-            backend.log_model(record)
-        elif isinstance(record, RunEnd):
-            backend.end_run(record)
-        index += 1
-
-
 def deliver(harness: Any, *batches: Sequence[Record]) -> Any:
-    """Drive a fresh backend with ``batches`` as the dispatcher would; flush and close it."""
+    """Drive a fresh backend with ``batches`` exactly as the dispatcher does (its
+    ``plan_delivery``, the same adapter the lanes use); flush and close it."""
     backend = harness.make_backend()
     for batch in batches:
-        if overrides_write_batch(backend):
-            backend.write_batch(list(batch))
-        else:
-            _deliver_fine_grained(backend, batch)
+        for _name, method, args, _records in backend.plan_delivery(list(batch)):
+            method(*args)
     backend.flush()
     backend.close()
     return backend

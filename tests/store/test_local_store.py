@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from autolog import config as autolog_config
-from autolog.sdk.backend_base import implements_write_batch as overrides_write_batch
+from autolog.sdk.backend_base import implements_write_batch
 from autolog.backends.local import LocalBackend, autolog_make_backend
 from autolog.client import Client
 from autolog.records import (
@@ -48,7 +48,7 @@ def test_first_batch_creates_a_wal_database_with_a_schema_version(backend, track
 
 
 def test_local_backend_takes_whole_batches_and_describes_its_directory(backend, tracking_dir) -> None:
-    assert overrides_write_batch(backend)
+    assert implements_write_batch(backend)
     assert backend.describe() == {"name": "local", "tracking_dir": tracking_dir}
 
 
