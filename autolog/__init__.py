@@ -10,8 +10,8 @@ from autolog._api import autolog, flush
 from autolog._runs import Run, active_run, run
 from autolog._safety import AutologWarning
 from autolog.model_format import load_model
-from autolog.sdk.backend_base import Backend, RecordBackend
 from autolog.records import ArtifactKind, RunStatus
+from autolog.sdk.backend_base import Backend, RecordBackend
 
 __version__ = "0.1.0"
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from autolog import _session, config as _config
+from autolog import _session
+from autolog import config as _config
 from autolog.sdk.backend_base import Backend
 
 
 def autolog(
-    backends: "Sequence[str | Backend] | str | Backend | None" = None,
+    backends: Sequence[str | Backend] | str | Backend | None = None,
     *,
     disable: bool | None = None,
     exclusive: bool | None = None,

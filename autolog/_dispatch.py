@@ -19,11 +19,12 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from autolog._safety import logger, testing, warn_once
-from autolog.sdk.backend_base import Backend, plan_calls
 from autolog.records import Artifact, DatasetInput, Metric, ModelRecord, Params, Plot, Record, RunEnd, RunStart, Tags
+from autolog.sdk.backend_base import Backend
 
 #: A lane is "stalled" when one backend call has been running this long; flushes stop waiting.
 STALL_SECONDS = 10.0
@@ -40,21 +41,21 @@ class _FlushToken:
 
     __slots__ = ("events",)
 
-    def __init__(self, lanes: Sequence["_Lane"]) -> None:
+    def __init__(self, lanes: Sequence[_Lane]) -> None:
         self.events = {id(lane): threading.Event() for lane in lanes}
 
 
 class _Batch:
     """One drained batch, shared by every lane; staged files are removed after the last lane."""
 
-    __slots__ = ("records", "staged", "_remaining", "_lock")
+    __slots__ = ("_lock", "_remaining", "records", "staged")
 
     def __init__(self, records: list[Record], lanes: int) -> None:
         self.records = records
         self.staged = [
             r.local_path
             for r in records
-            if (type(r) is ModelRecord and r.local_path) or (type(r) is Artifact and r.staged)  # type: ignore[union-attr]
+            if (type(r) is ModelRecord and r.local_path) or (type(r) is Artifact and r.staged)
         ]
         self._remaining = lanes
         self._lock = threading.Lock()
@@ -74,12 +75,12 @@ def materialize_models(records: list[Record]) -> list[Record]:
     models from a directory); other records are returned as they are."""
     out: list[Record] = []
     for record in records:
-        if type(record) is ModelRecord and record.files and not record.local_path:  # type: ignore[union-attr]
+        if type(record) is ModelRecord and record.files and not record.local_path:
             directory = tempfile.mkdtemp(prefix="autolog-model-")
-            for name, data in record.files.items():  # type: ignore[union-attr]
+            for name, data in record.files.items():
                 with open(os.path.join(directory, name), "wb") as fh:
                     fh.write(data)
-            record = dataclasses.replace(record, local_path=directory, files={})  # type: ignore[type-var]
+            record = dataclasses.replace(record, local_path=directory, files={})
         out.append(record)
     return out
 
@@ -102,10 +103,10 @@ PROBE_FIRST_SECONDS = 1.0
 _KIND_NAMES = {
     Metric: "metric points", Params: "params", Tags: "tags", RunStart: "run starts",
     RunEnd: "run ends", Artifact: "artifacts", ModelRecord: "models", Plot: "plots", DatasetInput: "datasets",
-}  # fmt: skip
+}
 
 
-def count_kinds(records: Iterable[Any], into: "Counter[str] | None" = None) -> "Counter[str]":
+def count_kinds(records: Iterable[Any], into: Counter[str] | None = None) -> Counter[str]:
     """How many records of each kind (for precise loss reports)."""
     counts: Counter[str] = Counter() if into is None else into
     for record in records:
@@ -195,7 +196,7 @@ class _Lane:
         with self._cond:
             return max(self._backlog, 0)
 
-    def waiting_kinds(self) -> "Counter[str]":
+    def waiting_kinds(self) -> Counter[str]:
         """The kinds of the records still waiting in this lane."""
         counts: Counter[str] = Counter()
         with self._cond:
@@ -371,7 +372,7 @@ _STOP = object()
 class NullDispatcher:
     """Used where this process must not log (forked child, non-zero rank): drops everything."""
 
-    backends: list[Backend] = []
+    backends: tuple[Backend, ...] = ()
 
     def emit(self, record: Any) -> None:
         pass
@@ -463,10 +464,10 @@ class Dispatcher:
 
     def _journal_progress(self) -> None:
         """A journal delivered a batch: let loggers go on once it has caught up."""
-        if self._throttle and len(self._queue) < JOURNAL_HIGH_WATER // 2:
-            if all(lane.waiting() < JOURNAL_HIGH_WATER // 2 for lane in self._journals):
-                self._throttle = False
-                self._room.set()
+        low = JOURNAL_HIGH_WATER // 2
+        if self._throttle and len(self._queue) < low and all(lane.waiting() < low for lane in self._journals):
+            self._throttle = False
+            self._room.set()
 
     def detach_after_fork(self) -> None:
         """In a forked child: this copy's threads do not exist; it accepts and delivers nothing."""
@@ -549,7 +550,7 @@ class Dispatcher:
             for lane in self._lanes
         }
 
-    def undelivered_kinds(self) -> dict[str, "Counter[str]"]:
+    def undelivered_kinds(self) -> dict[str, Counter[str]]:
         """:meth:`undelivered`, broken down by record kind (``{"mlflow": {"metric points": 3}}``)."""
         queued = count_kinds(r for r in list(self._queue) if type(r) is not _FlushToken and r is not _STOP)
         out: dict[str, Counter[str]] = {}

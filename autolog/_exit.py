@@ -28,8 +28,9 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from autolog._safety import logger
 
@@ -196,6 +197,8 @@ class ProcessHooks:
         except BaseException as exc:  # noqa: BLE001 - never let exit fail because of autolog
             logger.warning("autolog: the exit sequence failed: %r", exc)
         finally:
+            if isinstance(self._uncaught, KeyboardInterrupt):
+                _remember_keyboard_interrupt()
             self._exit_done.set()
 
     def _at_shutdown(self) -> None:
@@ -226,6 +229,21 @@ class ProcessHooks:
         os._exit(128 + signum)  # only reached if the signal is blocked in this thread
 
 
+def _remember_keyboard_interrupt() -> None:
+    """Tell CPython again that the program ended with an uncaught KeyboardInterrupt.
+
+    CPython exits by SIGINT after an uncaught KeyboardInterrupt only while a runtime flag says so,
+    and every ``exec`` of source text clears that flag: a module importing during shutdown (one
+    defining a dataclass or a namedtuple, as the exit sequence may import) would turn the exit
+    status into 1. An ``exec`` that raises KeyboardInterrupt sets the flag again; the exception is
+    caught here, so the process ends exactly as it would have without autolog.
+    """
+    try:
+        exec("raise KeyboardInterrupt")
+    except KeyboardInterrupt:
+        pass
+
+
 def _chained(first: Callable[[], None], then: Callable[[], None]) -> Callable[[], None]:
     def _shutdown() -> None:
         try:
@@ -248,7 +266,7 @@ def _excepthook(hooks: ProcessHooks, previous: Callable[..., Any]) -> Callable[.
 
 
 def _exit_wrapper(hooks: ProcessHooks, previous: Callable[..., Any]) -> Callable[..., Any]:
-    def exit(status: Any = None) -> Any:  # noqa: A001 - stands in for sys.exit
+    def exit(status: Any = None) -> Any:
         if threading.current_thread() is threading.main_thread():
             hooks._exit_called, hooks._exit_code = True, status
         return previous(status)

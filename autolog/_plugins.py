@@ -110,7 +110,7 @@ def known_backend_names() -> set[str]:
 
 def register(plugin: Any, name: str | None = None) -> None:
     """Register a plugin object at run time (tests, notebooks)."""
-    _register(plugin_manager(), plugin, name or getattr(plugin, "__name__", repr(plugin)))
+    _register(plugin_manager(), plugin, name or str(getattr(plugin, "__name__", None) or repr(plugin)))
 
 
 def reset() -> None:

@@ -7,7 +7,8 @@ Its state (enabled names, installed patchers, hooked modules) lives in the sessi
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import wrapt
 
@@ -30,7 +31,7 @@ def integrations() -> dict[str, Integration]:
     return found
 
 
-def enable(cfg: "Config") -> None:
+def enable(cfg: Config) -> None:
     """Patch every integration the config enables (now, or when its framework is imported)."""
     state = _session.current().integrations
     with state.lock:

@@ -12,17 +12,18 @@ from __future__ import annotations
 import contextvars
 import os
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from autolog import _session
 from autolog._safety import exception_safe, warn_once
 from autolog.records import Artifact, ArtifactKind, Metric, Params, Plot, RunEnd, RunStart, RunStatus, Tags
 from autolog.sdk.policy import default_run_name, metric_step, metric_value, new_run_id, param_string
 
-_active: contextvars.ContextVar["Run | None"] = contextvars.ContextVar("autolog_active_run", default=None)
+_active: contextvars.ContextVar[Run | None] = contextvars.ContextVar("autolog_active_run", default=None)
 
 
-def active_run() -> "Run | None":
+def active_run() -> Run | None:
     """The run that records go to in this thread or task, or None."""
     return _active.get()
 
@@ -46,21 +47,21 @@ class Run:
     """
 
     __slots__ = (
-        "run_id",
+        "__weakref__",
+        "_autologged",
+        "_autologged_into",
+        "_deferred",
+        "_dispatcher",
+        "_ended",
+        "_ending",
+        "_params",
+        "_session",
+        "_token",
         "experiment",
         "name",
         "parent_run_id",
+        "run_id",
         "start_time",
-        "_dispatcher",
-        "_params",
-        "_ended",
-        "_ending",
-        "_session",
-        "_token",
-        "_autologged",
-        "_deferred",
-        "_autologged_into",
-        "__weakref__",
     )
 
     def __init__(
@@ -227,7 +228,7 @@ class Run:
         self._dispatcher.emit(end)  # delivered with the next batch: a loop of fits is one batch
         self._session.run_ended(end, self)
 
-    def activate(self) -> "Run":
+    def activate(self) -> Run:
         """Make this the active run of the current context (done by ``autolog.run()``)."""
         self._token = _active.set(self)
         return self
@@ -261,7 +262,7 @@ class Run:
         """The params logged to this run by this process, as stored."""
         return dict(self._params)
 
-    def __enter__(self) -> "Run":
+    def __enter__(self) -> Run:
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:

@@ -12,7 +12,8 @@ import logging
 import os
 import threading
 import warnings
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 logger = logging.getLogger("autolog")
 
@@ -87,7 +88,7 @@ def exception_safe(where: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 return func(*args, **kwargs)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the contract: autolog's errors become a warning
                 report_internal_error(where, exc)
                 return None
 

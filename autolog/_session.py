@@ -27,9 +27,11 @@ import importlib.util
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from autolog import _safety, config as _config
+from autolog import _safety
+from autolog import config as _config
 from autolog._background import Worker
 from autolog._dispatch import Dispatcher, NullDispatcher
 from autolog._exit import Outcome, ProcessHooks
@@ -89,7 +91,7 @@ class Session:
             os.register_at_fork(after_in_child=self._after_fork_in_child)
 
     # -- configuration -----------------------------------------------------------------------------
-    def config(self) -> "Config":
+    def config(self) -> Config:
         """The current configuration (from the environment until ``autolog()`` is called)."""
         cfg = self._config
         if cfg is None:
@@ -99,11 +101,11 @@ class Session:
                 cfg = self._config
         return cfg  # type: ignore[return-value]
 
-    def _set_config(self, cfg: "Config") -> None:
+    def _set_config(self, cfg: Config) -> None:
         self._config = cfg
         _safety.set_silent(cfg.silent)
 
-    def configure(self, cfg: "Config") -> None:
+    def configure(self, cfg: Config) -> None:
         """Make ``cfg`` current; rebuild backends only when their description changed.
 
         In a forked child this is the child's own ``autolog()`` call: it logs from now on.
@@ -122,7 +124,7 @@ class Session:
         self.hooks.install_signals()
         self.hooks.in_multiprocessing_child()
 
-    def set_disabled(self, cfg: "Config") -> None:
+    def set_disabled(self, cfg: Config) -> None:
         with self.lock:
             self._set_config(cfg)
             self.enabled = False
@@ -133,7 +135,7 @@ class Session:
         return self.integrations.enabled
 
     # -- the dispatcher ----------------------------------------------------------------------------
-    def dispatcher(self) -> "Dispatcher | NullDispatcher":
+    def dispatcher(self) -> Dispatcher | NullDispatcher:
         current = self._dispatcher
         if current is None:
             with self.lock:
@@ -142,7 +144,7 @@ class Session:
                 current = self._dispatcher
         return current  # type: ignore[return-value]
 
-    def _install_dispatcher(self, cfg: "Config") -> None:
+    def _install_dispatcher(self, cfg: Config) -> None:
         if self.forked or not is_rank_zero():
             self._dispatcher = NullDispatcher()
         else:
@@ -176,7 +178,7 @@ class Session:
         return [closer for _, closer in self._retiring.values() if closer is not None]
 
     # -- runs ----------------------------------------------------------------------------------------
-    def run_started(self, start: "RunStart", run: Any) -> None:
+    def run_started(self, start: RunStart, run: Any) -> None:
         """In the caller's thread, before a run's first record: backends' and plugins' hooks."""
         self.open_runs[start.run_id] = run
         self.hooks.install_signals()
@@ -187,7 +189,7 @@ class Session:
                 report_internal_error(f"backend {backend.name!r} on_run_start", exc)
         _call_plugins("autolog_run_started", run=start)
 
-    def run_ended(self, end: "RunEnd", run: Any) -> None:
+    def run_ended(self, end: RunEnd, run: Any) -> None:
         self.open_runs.pop(end.run_id, None)
         if self._retiring:
             self._close_if_unused(run._dispatcher)
@@ -234,7 +236,7 @@ class Session:
     def close_for_exit(self, outcome: Outcome) -> None:
         """The exit sequence (see the module docstring); runs once, bounded by
         ``exit_flush_timeout``."""
-        if self.forked or self._config is None and self._dispatcher is None and not self.open_runs:
+        if self.forked or (self._config is None and self._dispatcher is None and not self.open_runs):
             return  # autolog was never used here, or this is a child that does not log
         timeout = self.config().exit_flush_timeout
         deadline = time.monotonic() + timeout
@@ -302,7 +304,7 @@ class Session:
         self.hooks.after_fork_in_child()
 
 
-def _backend_key(cfg: "Config") -> tuple[Any, ...]:
+def _backend_key(cfg: Config) -> tuple[Any, ...]:
     return (
         tuple(b if isinstance(b, str) else id(b) for b in cfg.backends),
         cfg.tracking_dir,
@@ -317,7 +319,7 @@ def _backend_key(cfg: "Config") -> tuple[Any, ...]:
     )
 
 
-def build_backends(specs: Sequence[Any], cfg: "Config") -> list[Backend]:
+def build_backends(specs: Sequence[Any], cfg: Config) -> list[Backend]:
     """Backends from names and instances. Unknown names raise; unavailable ones warn and skip."""
     from autolog import _plugins
 

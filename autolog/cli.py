@@ -15,9 +15,9 @@ import collections
 import datetime
 import sqlite3
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
-from autolog.client import Client, StoredRun, RunNotFound
+from autolog.client import Client, RunNotFound, StoredRun
 
 #: At most this many metric columns in ``autolog runs``.
 METRIC_COLUMNS = 3
@@ -65,7 +65,7 @@ def _clip(text: str, width: int) -> str:
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
-             for line in [header, *rows]]  # fmt: skip
+             for line in [header, *rows]]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -131,9 +131,9 @@ def _show_run(args: argparse.Namespace, out) -> int:
         "run id": run.run_id, "experiment": run.experiment, "name": run.name or "-",
         "status": run.status, "started": _time(run.start_time), "ended": _time(run.end_time),
         "parent": run.parent_run_id or "-",
-    }, out, first=True)  # fmt: skip
+    }, out, first=True)
     params = {k: _clip(v, _VALUE_WIDTH) + (f" ({len(v)} chars)" if len(v) > _VALUE_WIDTH else "")
-              for k, v in run.params.items()}  # fmt: skip
+              for k, v in run.params.items()}
     _section("params", params, out)
     _section("metrics (latest)", {k: _number(v) for k, v in run.metrics.items()}, out)
     _section("tags", {k: _clip(v, _VALUE_WIDTH) for k, v in run.tags.items()}, out)
@@ -172,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"autolog: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader went away (``autolog runs | head``): not an error
-        sys.stdout = None  # type: ignore[assignment] - nothing more can be written there
+        sys.stdout = None  # nothing more can be written there
         return 0
     except (OSError, RuntimeError, sqlite3.Error) as exc:
         where = args.dir or "the tracking directory"

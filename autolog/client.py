@@ -16,11 +16,11 @@ import dataclasses
 import os
 import sqlite3
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
-from autolog.store import artifacts as artifact_files, default_tracking_dir
-from autolog.store import queries
-from autolog.store.entities import ArtifactInfo, Dataset, MetricPoint, PagedList, StoredRun, RunNotFound
+from autolog.store import artifacts as artifact_files
+from autolog.store import default_tracking_dir, queries
+from autolog.store.entities import ArtifactInfo, Dataset, MetricPoint, PagedList, RunNotFound, StoredRun
 from autolog.store.sqlite import SqliteStore
 
 __all__ = [
@@ -29,8 +29,8 @@ __all__ = [
     "Dataset",
     "MetricPoint",
     "PagedList",
-    "StoredRun",
     "RunNotFound",
+    "StoredRun",
     "default_tracking_dir",
 ]
 
@@ -94,7 +94,7 @@ class Client:
         runs = queries.search_runs(
             conn, experiment, filter_string, order_by, max_results, page_token,
             artifacts_uri=self._store.artifacts_uri,
-        )  # fmt: skip
+        )
         found = [_as_killed(run) if run.run_id in dead else run for run in runs]
         return PagedList(found, runs.token)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 #: Integration names that accept a per-integration option section, e.g. ``sklearn={...}``.
 INTEGRATION_SECTIONS = ("sklearn", "transformers")

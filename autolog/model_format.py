@@ -15,7 +15,8 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 MODEL_META_FILE = "autolog-model.json"
 FORMAT_VERSION = 1
@@ -40,7 +41,7 @@ def write_model_meta(
                 flavor=flavor, loader=loader, files=files, signature=signature,
                 input_example=input_example, requirements=requirements, metadata=metadata,
             )
-        )  # fmt: skip
+        )
     return path
 
 

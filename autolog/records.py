@@ -9,8 +9,9 @@ a GPU ever crosses into the dispatcher's worker thread.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 
 class RunStatus(str, enum.Enum):

@@ -11,11 +11,12 @@ import shutil
 import tempfile
 import threading
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-from autolog.sdk.backend_base import RecordBackend
 from autolog.records import Artifact, Metric, ModelRecord, Plot, RunEnd, RunStart
+from autolog.sdk.backend_base import RecordBackend
 
 
 @dataclass

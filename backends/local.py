@@ -7,7 +7,8 @@ layout, the concurrency model and crash detection.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from autolog.sdk import Backend, hookimpl
 
@@ -34,14 +35,14 @@ class LocalBackend(Backend):
         self._store: SqliteStore | None = None
 
     @property
-    def store(self) -> "SqliteStore":
+    def store(self) -> SqliteStore:
         if self._store is None:
             from autolog.store.sqlite import SqliteStore
 
             self._store = SqliteStore(self.tracking_dir)
         return self._store
 
-    def write_batch(self, batch: Sequence["Record"]) -> None:
+    def write_batch(self, batch: Sequence[Record]) -> None:
         """Store the whole batch atomically (artifact files first, then one transaction)."""
         self.store.write_batch(batch)
 
@@ -58,7 +59,7 @@ class LocalBackend(Backend):
 
 
 @hookimpl
-def autolog_make_backend(name: str, config: "Config") -> Backend | None:
+def autolog_make_backend(name: str, config: Config) -> Backend | None:
     """Build the local backend for ``backends=["local"]``, writing to ``config.tracking_dir``."""
     if name == "local":
         return LocalBackend(config.tracking_dir)

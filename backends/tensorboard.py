@@ -43,10 +43,11 @@ import re
 import socket
 import struct
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from autolog.sdk import RecordBackend, hookimpl
+from autolog.sdk import Backend, RecordBackend, hookimpl
 
 if TYPE_CHECKING:
     from autolog.sdk import Artifact, Config, Metric, ModelRecord, RunEnd, RunStart
@@ -93,7 +94,7 @@ class TensorBoardBackend(RecordBackend):
         self._ended: dict[str, str] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def start_run(self, run: "RunStart") -> None:
+    def start_run(self, run: RunStart) -> None:
         if run.run_id in self._runs:
             return
         log = self._open(run.run_id, run.name, run.parent_run_id, run.start_time)
@@ -107,7 +108,7 @@ class TensorBoardBackend(RecordBackend):
             log.step = int(run.resume_step)
             self._write(log, [event_pb2.Event(wall_time=run.start_time, step=log.step + 1, session_log=restart)])
 
-    def end_run(self, end: "RunEnd") -> None:
+    def end_run(self, end: RunEnd) -> None:
         log = self._runs.pop(end.run_id, None)
         if log is None:
             return
@@ -146,7 +147,7 @@ class TensorBoardBackend(RecordBackend):
         log.tags.update(tags)
         log.tags_dirty = True
 
-    def log_metrics(self, run_id: str, metrics: Sequence["Metric"]) -> None:
+    def log_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
         from tensorboard.compat.proto import event_pb2, summary_pb2
 
         if not metrics:
@@ -170,11 +171,11 @@ class TensorBoardBackend(RecordBackend):
         self._write(log, events)
         log.step = max(log.step, max(point.step for point in metrics))
 
-    def log_artifact(self, artifact: "Artifact") -> None:
+    def log_artifact(self, artifact: Artifact) -> None:
         kind = getattr(artifact.kind, "value", str(artifact.kind))
         self._note_artifact(artifact.run_id, _logical_path(artifact.artifact_path, artifact.local_path), kind)
 
-    def log_model(self, model: "ModelRecord") -> None:
+    def log_model(self, model: ModelRecord) -> None:
         self._note_artifact(model.run_id, model.artifact_path, f"model, flavor {model.flavor}")
 
     # -- helpers --------------------------------------------------------------------------------
@@ -196,13 +197,9 @@ class TensorBoardBackend(RecordBackend):
             parent = self._runs.get(parent_run_id) if parent_run_id else None
             directory = os.path.join(parent.directory if parent else self.log_dir, run_folder_name(name, run_id))
         os.makedirs(directory, exist_ok=True)
-        filename = "events.out.tfevents.%010d.%s.%s.%s" % (
-            time.time(),
-            socket.gethostname(),
-            os.getpid(),
-            next(_file_counter),
-        )
-        log = _RunLog(run_id, directory, open(os.path.join(directory, filename), "ab"), start_time)
+        filename = f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{next(_file_counter)}"
+        handle = open(os.path.join(directory, filename), "ab")  # noqa: SIM115 - open until the run ends
+        log = _RunLog(run_id, directory, handle, start_time)
         self._runs[run_id] = log
         from tensorboard.compat.proto import event_pb2
 
@@ -343,7 +340,7 @@ def _hparams_event(data: Any, tag: str, wall_time: float, step: int) -> Any:
 
 
 @hookimpl
-def autolog_make_backend(name: str, config: "Config") -> Backend | None:
+def autolog_make_backend(name: str, config: Config) -> Backend | None:
     """Build the TensorBoard backend for ``backends=["tensorboard"]``.
 
     Options (``backend_options={"tensorboard": {...}}``): ``log_dir``.

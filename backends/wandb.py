@@ -53,12 +53,12 @@ import math
 import os
 import re
 import sys
-import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-from autolog.sdk import RecordBackend, hookimpl, warn_once
+from autolog.sdk import Backend, RecordBackend, hookimpl, warn_once
 
 if TYPE_CHECKING:
     from autolog.sdk import Artifact, Config, Metric, ModelRecord, RunEnd, RunStart
@@ -121,7 +121,7 @@ class WandbBackend(RecordBackend):
         self,
         project: str | None = None,
         entity: str | None = None,
-        dir: str | None = None,  # noqa: A002 - wandb.init's own name for it
+        dir: str | None = None,
         mode: str | None = None,
         *,
         settings: Mapping[str, Any] | None = None,
@@ -136,20 +136,20 @@ class WandbBackend(RecordBackend):
         self._runs: dict[str, _RunState] = {}
         self._user_runs: dict[str, Any] = {}
         #: how ended runs started, so a late record (post-training metric) resumes the same run
-        self._ended: dict[str, "RunStart"] = {}
-        self._started: dict[str, "RunStart"] = {}
+        self._ended: dict[str, RunStart] = {}
+        self._started: dict[str, RunStart] = {}
         self._resolved_mode: str | None = None
         self._mode_resolved = False
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def on_run_start(self, run: "RunStart") -> None:
+    def on_run_start(self, run: RunStart) -> None:
         """Note a W&B run the user opened (``wandb.run``), in the user's thread, without importing wandb."""
         module = sys.modules.get("wandb")
         user_run = getattr(module, "run", None) if module is not None else None
         if user_run is not None:
             self._user_runs[run.run_id] = user_run
 
-    def start_run(self, run: "RunStart") -> None:
+    def start_run(self, run: RunStart) -> None:
         if run.run_id in self._runs:
             return
         user_run = self._user_runs.pop(run.run_id, None)
@@ -163,7 +163,7 @@ class WandbBackend(RecordBackend):
         self._ended.pop(run.run_id, None)
         self._started[run.run_id] = run
 
-    def end_run(self, end: "RunEnd") -> None:
+    def end_run(self, end: RunEnd) -> None:
         state = self._runs.pop(end.run_id, None)
         started = self._started.pop(end.run_id, None)
         if state is None or not state.owned:
@@ -223,7 +223,7 @@ class WandbBackend(RecordBackend):
         run_tags.extend(f"{k}:{v}" for k, v in tags.items() if len(f"{k}:{v}") <= _MAX_TAG)
         run.tags = tuple(run_tags)
 
-    def log_metrics(self, run_id: str, metrics: Sequence["Metric"]) -> None:
+    def log_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
         state = self._state(run_id)
         run = state.run
         rename = metric_key if self.prefix_metrics else str
@@ -245,7 +245,7 @@ class WandbBackend(RecordBackend):
         if row:
             run.log(row)
 
-    def log_artifact(self, artifact: "Artifact") -> None:
+    def log_artifact(self, artifact: Artifact) -> None:
         kind = getattr(artifact.kind, "value", str(artifact.kind))
         path = artifact.local_path
         if not os.path.exists(path):
@@ -265,7 +265,7 @@ class WandbBackend(RecordBackend):
         metadata = {"autolog_run_id": artifact.run_id, "artifact_path": logical, "kind": kind}
         self._log_files(state.run, name, art_type, path, metadata, aliases)
 
-    def log_model(self, model: "ModelRecord") -> None:
+    def log_model(self, model: ModelRecord) -> None:
         state = self._state(model.run_id)
         metadata = {
             "autolog_run_id": model.run_id,
@@ -294,7 +294,7 @@ class WandbBackend(RecordBackend):
             state = self._runs[run_id]
         return state
 
-    def _init(self, start: "RunStart") -> _RunState:
+    def _init(self, start: RunStart) -> _RunState:
         import wandb
 
         parent = self._runs.get(start.parent_run_id) if start.parent_run_id else None
@@ -310,7 +310,7 @@ class WandbBackend(RecordBackend):
             group=group,
             tags=[f"{k}:{v}" for k, v in tags.items() if len(f"{k}:{v}") <= _MAX_TAG],
             config={TAGS_CONFIG_KEY: tags} if tags else None,
-            mode=self._mode(),
+            mode=cast(Any, self._mode()),
             resume="allow",
             reinit="create_new",
             settings=wandb.Settings(**self.settings) if self.settings else None,
@@ -432,7 +432,7 @@ def _netrc_has(base_url: str) -> bool:
 
 
 @hookimpl
-def autolog_make_backend(name: str, config: "Config") -> Backend | None:
+def autolog_make_backend(name: str, config: Config) -> Backend | None:
     """Build the W&B backend for ``backends=["wandb"]``.
 
     Options (``backend_options={"wandb": {...}}``): ``project``, ``entity``, ``dir``, ``mode``,

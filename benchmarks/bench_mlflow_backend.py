@@ -56,6 +56,7 @@ def bench_mlflow_client(uri: str, points: int) -> float:
 
 def bench_backend(uri: str, points: int, batch_size: int = 5000) -> float:
     from autolog.backends.mlflow import MlflowBackend
+
     from autolog.records import Metric, RunEnd, RunStart, RunStatus
 
     backend = MlflowBackend(tracking_uri=uri)
@@ -107,6 +108,7 @@ def bench_sklearn_model(uri: str, directory: str) -> float | None:
     except ImportError:
         return None
     from autolog.backends.mlflow import MlflowBackend
+
     from autolog.model_format import write_model_meta
     from autolog.records import ModelRecord, RunStart
 
@@ -116,7 +118,7 @@ def bench_sklearn_model(uri: str, directory: str) -> float | None:
     with open(os.path.join(staged, "model.pkl"), "wb") as fh:
         pickle.dump(estimator, fh, protocol=5)
     write_model_meta(staged, flavor="sklearn", loader="autolog.integrations.sklearn.flavor:load",
-                     files={"model": "model.pkl"})  # fmt: skip
+                     files={"model": "model.pkl"})
     backend = MlflowBackend(tracking_uri=uri)
     run = RunStart(uuid.uuid4().hex, "bench-model", "model", time.time())
     backend.start_run(run)
@@ -149,7 +151,7 @@ def bench_sklearn_fit(uri: str, directory: str, repeats: int = 5) -> dict[str, f
     fit()
     result = {"plain": _median_seconds(fit, repeats)}
     autolog.autolog(backends=["mlflow"], backend_options={"mlflow": {"tracking_uri": uri}},
-                    experiment="bench-sklearn-autolog", tracking_dir=directory)  # fmt: skip
+                    experiment="bench-sklearn-autolog", tracking_dir=directory)
     fit()
     result["autolog"] = _median_seconds(fit, repeats)
     start = time.perf_counter()
@@ -175,7 +177,7 @@ def bench_trainer(uri: str, directory: str, steps: int = 100) -> dict[str, float
     import autolog
 
     os.environ.update(MLFLOW_TRACKING_URI=uri, MLFLOW_EXPERIMENT_NAME="bench-trainer-mlflow",
-                      HF_HUB_OFFLINE="1", DISABLE_MLFLOW_INTEGRATION="FALSE")  # fmt: skip
+                      HF_HUB_OFFLINE="1", DISABLE_MLFLOW_INTEGRATION="FALSE")
     torch.set_num_threads(1)
     transformers.utils.logging.set_verbosity_error()
     rows = [{"input_ids": ids, "labels": ids} for ids in torch.randint(0, 64, (steps * 4, 16))]
@@ -186,7 +188,7 @@ def bench_trainer(uri: str, directory: str, steps: int = 100) -> dict[str, float
         args = transformers.TrainingArguments(
             output_dir=tempfile.mkdtemp(dir=directory), max_steps=steps, per_device_train_batch_size=4,
             logging_steps=1, save_strategy="no", report_to=report_to, use_cpu=True, disable_tqdm=True,
-        )  # fmt: skip
+        )
         trainer = transformers.Trainer(model=transformers.GPT2LMHeadModel(config), args=args, train_dataset=rows)
         trainer.remove_callback(transformers.PrinterCallback)
         start = time.perf_counter()
@@ -196,7 +198,7 @@ def bench_trainer(uri: str, directory: str, steps: int = 100) -> dict[str, float
     train("none")  # warm-up
     result = {"none": train("none")}
     autolog.autolog(backends=["mlflow"], backend_options={"mlflow": {"tracking_uri": uri}},
-                    experiment="bench-trainer-autolog", tracking_dir=directory)  # fmt: skip
+                    experiment="bench-trainer-autolog", tracking_dir=directory)
     result["autolog"] = train("none")
     autolog.flush(600)
     autolog.autolog(disable=True)
@@ -208,7 +210,7 @@ def bench_trainer(uri: str, directory: str, steps: int = 100) -> dict[str, float
 def _print_side_by_side(title: str, unit: float, unit_name: str, base: float, mine: float, peer: float) -> None:
     mine_added, peer_added = (mine - base) * unit, (peer - base) * unit
     print(f"  {title}: baseline {base * unit:.2f} {unit_name}; added by autolog {mine_added:.2f}, "
-          f"by MLflow {peer_added:.2f} {unit_name}; autolog/MLflow = {mine_added / peer_added:.1%}")  # fmt: skip
+          f"by MLflow {peer_added:.2f} {unit_name}; autolog/MLflow = {mine_added / peer_added:.1%}")
 
 
 def main() -> None:
@@ -240,13 +242,13 @@ def main() -> None:
             fits = bench_sklearn_fit(uri, os.path.join(directory, "sk"))
             if fits is not None:
                 _print_side_by_side("LogisticRegression 1,000x20 fit (median of 5)", 1e3, "ms",
-                                    fits["plain"], fits["autolog"], fits["mlflow"])  # fmt: skip
+                                    fits["plain"], fits["autolog"], fits["mlflow"])
                 print(f"    autolog's records reached the server {fits['autolog_stored'] * 1e3:.0f} ms after the fits returned")
             steps = bench_trainer(uri, directory)
             if steps is not None:
                 base = (steps["none"] + steps["none_again"]) / 2
                 _print_side_by_side("tiny GPT-2 Trainer, 100 steps, logging_steps=1, per step", 1e3, "ms",
-                                    base, steps["autolog"], steps["mlflow"])  # fmt: skip
+                                    base, steps["autolog"], steps["mlflow"])
         finally:
             if server is not None:
                 server.stop()

@@ -24,8 +24,9 @@ import tempfile
 import time
 import tracemalloc
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass
@@ -153,7 +154,7 @@ def peak_mb(case: Case, mode: str, x: Any, y: Any) -> float:
     return peak / 2**20
 
 
-def measure(case: Case, modes: "Modes", x: Any, y: Any) -> None:
+def measure(case: Case, modes: Modes, x: Any, y: Any) -> None:
     """Interleaved repetitions (plain, autolog, mlflow; rotated each time) so that drift in the
     machine's speed hits every mode alike; 'added' is the median of per-repetition differences."""
     names = ["plain", "autolog"] + (["mlflow"] if modes.has_mlflow() else [])

@@ -67,7 +67,7 @@ def _tiny_data(workdir: str) -> tuple[Any, Any]:
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
-    words = "the a good bad movie film great awful plot acting was is really not quite fun dull".split()
+    words = ["the", "a", "good", "bad", "movie", "film", "great", "awful", "plot", "acting", "was", "is", "really", "not", "quite", "fun", "dull"]
     vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *words])}
     backend = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
@@ -115,8 +115,9 @@ def _time_events(callback: Any, total: list[float]) -> None:
 
 def train_once(config: str, steps: int, workdir: str, tokenizer: Any, data: Any, tag: str = "") -> dict[str, Any]:
     """Train once under ``config``; step times in seconds, time in the reporter's callback."""
-    import autolog
     from transformers import Trainer, TrainerCallback, TrainingArguments
+
+    import autolog
 
     if config == "autolog":
         autolog.autolog(tracking_dir=os.path.join(workdir, "autolog-runs"))
@@ -171,11 +172,12 @@ def ab_pairs(steps: int, workdir: str, pairs: int) -> dict[str, list[float]]:
 
 def on_log_cost(calls: int = 20000) -> float:
     """Microseconds per ``AutologCallback.on_log`` call with 4 values, queue only (no backend)."""
+    from autolog.integrations.transformers import AutologCallback
     from transformers import TrainerControl, TrainerState
 
-    from autolog import _session, config as _config
+    from autolog import _session
+    from autolog import config as _config
     from autolog._runs import Run
-    from autolog.integrations.transformers import AutologCallback
 
     _session.current().configure(_config.resolve(backends=[]))
     callback = AutologCallback()

@@ -20,15 +20,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import datasets  # noqa: E402
+from autolog.integrations.transformers import AutologCallback  # noqa: E402
 from tokenizers import Tokenizer, models, pre_tokenizers  # noqa: E402
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast, Trainer, TrainingArguments  # noqa: E402
 
 import autolog  # noqa: E402
-from autolog.integrations.transformers import AutologCallback  # noqa: E402
 
 
 def main() -> None:
-    words = "the cat dog sat ran on under a mat rug log and then slept quietly".split()
+    words = ["the", "cat", "dog", "sat", "ran", "on", "under", "a", "mat", "rug", "log", "and", "then", "slept", "quietly"]
     vocab = {token: i for i, token in enumerate(["<pad>", "<unk>", *words])}
     backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     backend.pre_tokenizer = pre_tokenizers.Whitespace()

@@ -55,7 +55,7 @@ def build_dataset(tokenizer: PreTrainedTokenizerFast, words: list[str], rows: in
 
 
 def main() -> None:
-    words = "the a this movie film plot acting was is really not quite good great fun bad dull awful".split()
+    words = ["the", "a", "this", "movie", "film", "plot", "acting", "was", "is", "really", "not", "quite", "good", "great", "fun", "bad", "dull", "awful"]
     tokenizer = build_tokenizer(words)
     train, evaluation = build_dataset(tokenizer, words, 256, 0), build_dataset(tokenizer, words, 64, 1)
     model = BertForSequenceClassification(

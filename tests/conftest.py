@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import autolog
-from autolog import _plugins, _session, _safety
+from autolog import _plugins, _safety, _session
 from autolog.testing import MemoryBackend
 
 

@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from autolog import plots
-    from autolog._safety import AutologWarning, exception_safe, report_internal_error, warn_once
     from autolog._exit import Outcome
+    from autolog._runs import active_run, status_for
+    from autolog._safety import AutologWarning, exception_safe, report_internal_error, warn_once
     from autolog.config import Config
     from autolog.model_format import MODEL_META_FILE, model_meta_json, read_model_meta, write_model_meta
     from autolog.records import (
@@ -83,7 +84,6 @@ if TYPE_CHECKING:
         truncate,
     )
     from autolog.sdk.runs import AutologgedRun, start_autologged_run
-    from autolog._runs import active_run, status_for
     from autolog.signature import infer_signature, input_example
 
 _WHERE = {
@@ -101,15 +101,15 @@ _WHERE = {
     "AutologgedRun": "autolog.sdk.runs", "start_autologged_run": "autolog.sdk.runs",
     "active_run": "autolog._runs", "status_for": "autolog._runs",
     "infer_signature": "autolog.signature", "input_example": "autolog.signature",
-}  # fmt: skip
+}
 for _name in ("Artifact", "ArtifactKind", "DatasetInput", "Metric", "ModelRecord", "Params", "Plot",
-              "Record", "RunEnd", "RunStart", "RunStatus", "Tags"):  # fmt: skip
+              "Record", "RunEnd", "RunStart", "RunStatus", "Tags"):
     _WHERE[_name] = "autolog.records"
 for _name in ("CallHooks", "Integration", "Patcher", "in_patched_call", "is_active", "is_autolog_wrapper",
-              "is_patched", "original_attribute", "safe_wrapper", "unwrapped"):  # fmt: skip
+              "is_patched", "original_attribute", "safe_wrapper", "unwrapped"):
     _WHERE[_name] = "autolog.sdk.patching"
 for _name in ("DEFAULT_EXPERIMENT", "artifact_destination", "first_outside_frame", "link_or_copy", "link_tree",
-              "metric_step", "metric_value", "new_run_id", "param_string", "safe_relative_path", "truncate"):  # fmt: skip
+              "metric_step", "metric_value", "new_run_id", "param_string", "safe_relative_path", "truncate"):
     _WHERE[_name] = "autolog.sdk.policy"
 _MODULES = {"hookspecs": "autolog.sdk.hookspecs", "policy": "autolog.sdk.policy", "plots": "autolog.plots"}
 
@@ -130,6 +130,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "DEFAULT_EXPERIMENT",
+    "MODEL_META_FILE",
     "Artifact",
     "ArtifactKind",
     "AutologWarning",
@@ -137,10 +139,8 @@ __all__ = [
     "Backend",
     "CallHooks",
     "Config",
-    "DEFAULT_EXPERIMENT",
     "DatasetInput",
     "Integration",
-    "MODEL_META_FILE",
     "Metric",
     "ModelRecord",
     "Outcome",
@@ -155,9 +155,9 @@ __all__ = [
     "Tags",
     "active_run",
     "artifact_destination",
-    "first_outside_frame",
     "current_config",
     "exception_safe",
+    "first_outside_frame",
     "hookimpl",
     "hookspecs",
     "in_patched_call",

@@ -4,7 +4,8 @@ process, and the other plugins' answers for an object (the ``autolog_extract_par
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from autolog import _session
 from autolog._safety import report_internal_error
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from autolog.config import Config
 
 
-def current_config() -> "Config":
+def current_config() -> Config:
     """The configuration in force (read it at each call: ``autolog()`` may be called again)."""
     return _session.current().config()
 
@@ -25,7 +26,7 @@ def logging_here() -> bool:
     return not _session.current().forked and _session.is_rank_zero()
 
 
-def on_exit(participant: "Callable[[Outcome], None]") -> None:
+def on_exit(participant: Callable[[Outcome], None]) -> None:
     """Call ``participant(outcome)`` first in the exit sequence, before open runs are ended and
     everything is flushed (a callback with a staged checkpoint logs it there). ``outcome.status``
     is the status open runs get (FINISHED, FAILED, KILLED); ``outcome.tags`` say why. Registering
@@ -33,7 +34,7 @@ def on_exit(participant: "Callable[[Outcome], None]") -> None:
     _session.current().on_exit(participant)
 
 
-def plugin_params(obj: Any, integration: str) -> "Mapping[str, Any] | None":
+def plugin_params(obj: Any, integration: str) -> Mapping[str, Any] | None:
     """The first plugin's ``autolog_extract_params`` answer for ``obj``, or None (also when a
     plugin raised: one warning, as if none had answered)."""
     from autolog import _plugins

@@ -26,7 +26,8 @@ through :meth:`Backend.plan_delivery`, so what the tests check is what productio
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from autolog.records import Artifact, DatasetInput, Metric, ModelRecord, Plot, Record, RunEnd, RunStart
@@ -48,21 +49,21 @@ class Backend:
     #: (``record.files``) may reach it; otherwise the dispatcher hands it a staged directory.
     accepts_model_files: ClassVar[bool] = False
 
-    def on_run_start(self, run: "RunStart") -> None:
+    def on_run_start(self, run: RunStart) -> None:
         """Called *synchronously in the caller's thread* just before a run's first record is queued.
 
         For the rare thing that only the caller's thread can see (MLflow's active run is
         thread-local). Keep it to a few microseconds; errors here disable nothing, they warn.
         """
 
-    def write_batch(self, batch: Sequence["Record"]) -> None:
+    def write_batch(self, batch: Sequence[Record]) -> None:
         """Store a whole batch, atomically (a failure is retried whole). Required."""
         raise NotImplementedError(
             f"{type(self).__name__} must implement write_batch(), or subclass "
             "autolog.sdk.RecordBackend and implement the per-record methods"
         )
 
-    def plan_delivery(self, batch: Sequence["Record"]) -> list[Call]:
+    def plan_delivery(self, batch: Sequence[Record]) -> list[Call]:
         """How a batch is delivered: here one ``write_batch`` call; :class:`RecordBackend` groups
         it into per-record calls. Each call is retried on its own."""
         return [("write_batch", self.write_batch, (batch,), list(batch))]
@@ -97,7 +98,7 @@ class RecordBackend(Backend):
     run's order; :meth:`write_batch` makes those calls in order (tests and tools may use it).
     """
 
-    def start_run(self, run: "RunStart") -> None:
+    def start_run(self, run: RunStart) -> None:
         """Create (or attach to) the run ``run.run_id`` in the tracking system."""
 
     def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
@@ -106,19 +107,19 @@ class RecordBackend(Backend):
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         """Record or update tags."""
 
-    def log_metrics(self, run_id: str, metrics: Sequence["Metric"]) -> None:
+    def log_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
         """Record a batch of metric points of one run, in emission order."""
 
-    def log_artifact(self, artifact: "Artifact") -> None:
+    def log_artifact(self, artifact: Artifact) -> None:
         """Copy a file or directory into the run's artifact store."""
 
-    def log_model(self, model: "ModelRecord") -> None:
+    def log_model(self, model: ModelRecord) -> None:
         """Record a model. The default stores its directory as an artifact at ``artifact_path``."""
         from autolog.records import Artifact, ArtifactKind
 
         self.log_artifact(Artifact(model.run_id, model.local_path, model.artifact_path, ArtifactKind.MODEL))
 
-    def log_plot(self, plot: "Plot") -> None:
+    def log_plot(self, plot: Plot) -> None:
         """Record a plot given as data. The default renders it to ``<artifact_path>.png`` (with
         matplotlib, where installed; else the spec is stored as ``.json``) and logs that file."""
         import os
@@ -141,16 +142,16 @@ class RecordBackend(Backend):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def log_dataset(self, dataset: "DatasetInput") -> None:
+    def log_dataset(self, dataset: DatasetInput) -> None:
         """Record a dataset the run used (name, digest, context). The default ignores it."""
 
-    def end_run(self, end: "RunEnd") -> None:
+    def end_run(self, end: RunEnd) -> None:
         """Mark the run ended with ``end.status``."""
 
-    def plan_delivery(self, batch: Sequence["Record"]) -> list[Call]:
+    def plan_delivery(self, batch: Sequence[Record]) -> list[Call]:
         return [(name, getattr(self, name), args, records) for name, args, records in plan_calls(batch)]
 
-    def write_batch(self, batch: Sequence["Record"]) -> None:
+    def write_batch(self, batch: Sequence[Record]) -> None:
         for _name, method, args, _records in self.plan_delivery(batch):
             method(*args)
 
@@ -160,7 +161,7 @@ def implements_write_batch(backend: Backend) -> bool:
     return isinstance(backend, RecordBackend) or type(backend).write_batch is not Backend.write_batch
 
 
-def plan_calls(records: Sequence["Record"]) -> list[tuple[str, tuple[Any, ...], list["Record"]]]:
+def plan_calls(records: Sequence[Record]) -> list[tuple[str, tuple[Any, ...], list[Record]]]:
     """Group a batch into as few per-record calls as possible, keeping each run's order.
 
     Metric points of a run are held back and sent as one ``log_metrics`` call just before that
@@ -178,7 +179,7 @@ def plan_calls(records: Sequence["Record"]) -> list[tuple[str, tuple[Any, ...], 
             calls.append(("log_metrics", (run_id, points), list(points)))
 
     single = {RunStart: "start_run", RunEnd: "end_run", Artifact: "log_artifact", ModelRecord: "log_model",
-              Plot: "log_plot", DatasetInput: "log_dataset"}  # fmt: skip
+              Plot: "log_plot", DatasetInput: "log_dataset"}
     for record in records:
         kind = type(record)
         if kind is Metric:

@@ -32,7 +32,8 @@ hook's result is then as if no plugin had answered: the user's code is never aff
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -48,7 +49,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def autolog_register_integrations() -> "list[Integration]":
+def autolog_register_integrations() -> list[Integration]:
     """Return the integrations this plugin provides.
 
     Called once per process, in the thread that first calls ``autolog.autolog()``, when plugins
@@ -66,7 +67,7 @@ def autolog_register_integrations() -> "list[Integration]":
 
 
 @hookspec(firstresult=True)
-def autolog_make_backend(name: str, config: "Config") -> "Backend | None":
+def autolog_make_backend(name: str, config: Config) -> Backend | None:
     """Build the backend called ``name`` (from ``autolog(backends=[...])``), or return None.
 
     :param name: the backend name the user gave, e.g. ``"jsonl"``.
@@ -83,7 +84,7 @@ def autolog_make_backend(name: str, config: "Config") -> "Backend | None":
 
 
 @hookspec(firstresult=True)
-def autolog_extract_params(obj: Any, integration: str) -> "Mapping[str, Any] | None":
+def autolog_extract_params(obj: Any, integration: str) -> Mapping[str, Any] | None:
     """Return the hyperparameters of ``obj`` (an estimator, a model, training arguments), or None.
 
     :param obj: the object an integration is about to log (``LogisticRegression``,
@@ -98,7 +99,7 @@ def autolog_extract_params(obj: Any, integration: str) -> "Mapping[str, Any] | N
 
 
 @hookspec
-def autolog_collect_tags(obj: Any, integration: str) -> "Mapping[str, str] | None":
+def autolog_collect_tags(obj: Any, integration: str) -> Mapping[str, str] | None:
     """Return extra tags for the run that ``obj`` is being logged to.
 
     :param obj: as for :func:`autolog_extract_params`.
@@ -110,7 +111,7 @@ def autolog_collect_tags(obj: Any, integration: str) -> "Mapping[str, str] | Non
 
 
 @hookspec
-def autolog_run_started(run: "RunStart") -> None:
+def autolog_run_started(run: RunStart) -> None:
     """Observe a run that just opened (autologged or explicit).
 
     :param run: the run's :class:`autolog.sdk.RunStart` record (id, experiment, name, tags).
@@ -121,7 +122,7 @@ def autolog_run_started(run: "RunStart") -> None:
 
 
 @hookspec
-def autolog_run_ended(run: "RunEnd") -> None:
+def autolog_run_ended(run: RunEnd) -> None:
     """Observe a run that just ended, with its final status.
 
     :param run: the run's :class:`autolog.sdk.RunEnd` record (id, status, end time).

@@ -23,8 +23,9 @@ import copy
 import importlib
 import operator
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import wrapt
 
@@ -205,7 +206,7 @@ class Integration:
 
     name: str
     module: str
-    patch: Callable[[Patcher, "Config"], None]
+    patch: Callable[[Patcher, Config], None]
     distribution: str | None = None
     min_version: str | None = None
     max_version: str | None = None

@@ -38,7 +38,7 @@ DTYPE_KINDS = {
     "uint8": "integer", "uint16": "integer", "uint32": "long", "uint64": "long",
     "float16": "float", "float32": "float", "float64": "double",
     "str": "string", "object": "string", "datetime64": "datetime",
-}  # fmt: skip
+}
 
 _rng = random.Random()
 _rng_lock = threading.Lock()
@@ -171,7 +171,7 @@ def safe_relative_path(path: str) -> str:
     """An artifact path normalised to ``a/b``; ``ValueError`` if it is absolute or leaves the run's
     folder (``..``)."""
     normal = posixpath.normpath(path.replace(os.sep, "/"))
-    if normal.startswith("/") or normal == ".." or normal.startswith("../"):
+    if normal.startswith(("/", "../")) or normal == "..":
         raise ValueError(f"artifact path {path!r} must stay inside the run's artifact folder")
     return "" if normal == "." else normal
 

@@ -14,7 +14,8 @@ metrics), which every backend must accept (see :mod:`autolog.sdk.backend_base`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from autolog import _runs, _session
 from autolog.records import ArtifactKind, ModelRecord, Record, RunStatus
@@ -27,9 +28,9 @@ if TYPE_CHECKING:
 class AutologgedRun:
     """An integration's view of the run it records into (see the module docstring)."""
 
-    __slots__ = ("run", "owned")
+    __slots__ = ("owned", "run")
 
-    def __init__(self, run: "_runs.Run", owned: bool) -> None:
+    def __init__(self, run: _runs.Run, owned: bool) -> None:
         self.run = run
         #: True when this handle opened the run: the integration must :meth:`end` it
         self.owned = owned
@@ -67,7 +68,7 @@ class AutologgedRun:
 
     def log_artifact(
         self,
-        local_path: "str | os.PathLike[str]",
+        local_path: str | os.PathLike[str],
         artifact_path: str | None = None,
         *,
         kind: ArtifactKind | str = ArtifactKind.FILE,
@@ -92,7 +93,7 @@ class AutologgedRun:
         run's own dispatcher while it is open, else the current one."""
         self.run._emit_late(record)
 
-    def defer(self, what: str, task: "Callable[[AutologgedRun], None]") -> None:
+    def defer(self, what: str, task: Callable[[AutologgedRun], None]) -> None:
         """Run ``task(handle)`` on autolog's background thread; the run's end waits behind it."""
         self.run._defer(what, lambda: task(self))
 
@@ -111,7 +112,7 @@ def start_autologged_run(
     *,
     tags: Mapping[str, Any] | None = None,
     params: Mapping[str, Any] | None = None,
-    parent: "AutologgedRun | None" = None,
+    parent: AutologgedRun | None = None,
     run_id: str | None = None,
     resume_step: int | None = None,
     activate: bool = True,
@@ -155,7 +156,7 @@ def start_autologged_run(
     return AutologgedRun(new.activate() if activate else new, owned=True)
 
 
-def _agrees(run: "_runs.Run", params: Mapping[str, str]) -> bool:
+def _agrees(run: _runs.Run, params: Mapping[str, str]) -> bool:
     """Whether ``params`` can join what autologged calls already logged into the user's ``run``."""
     earlier = run._autologged_into
     if earlier is None:

@@ -13,8 +13,12 @@ import os
 import posixpath
 import shutil
 import uuid
+from collections.abc import Mapping
 
+from autolog.sdk.policy import artifact_destination, safe_relative_path
 from autolog.store.entities import ArtifactInfo
+
+__all__ = ["destination", "list_artifacts", "run_artifact_dir", "safe_relative_path", "store_artifact", "write_files"]
 
 
 def run_artifact_dir(artifacts_root: str, run_id: str) -> str:
@@ -24,20 +28,9 @@ def run_artifact_dir(artifacts_root: str, run_id: str) -> str:
     return os.path.join(artifacts_root, run_id)
 
 
-def safe_relative_path(path: str) -> str:
-    """Normalise an artifact path; ``ValueError`` if it is absolute or leaves the run folder."""
-    normal = posixpath.normpath(path.replace(os.sep, "/"))
-    if normal.startswith("/") or normal == ".." or normal.startswith("../"):
-        raise ValueError(f"artifact path {path!r} must stay inside the run's artifact folder")
-    return "" if normal == "." else normal
-
-
 def destination(run_dir: str, local_path: str, artifact_path: str | None) -> str:
     """Where an artifact lands: ``artifact_path``, or the source's base name when it is empty."""
-    relative = safe_relative_path(artifact_path) if artifact_path else ""
-    if not relative:
-        relative = os.path.basename(os.path.normpath(local_path))
-    return os.path.join(run_dir, *relative.split("/"))
+    return os.path.join(run_dir, *artifact_destination(local_path, artifact_path).split("/"))
 
 
 def _place_file(source: str, target: str, may_link: bool) -> None:
@@ -77,10 +70,10 @@ def store_artifact(source: str, target: str, *, may_link: bool) -> None:
     _place_file(source, target, may_link)
 
 
-def write_files(target: str, files: dict[str, bytes] | object) -> None:
+def write_files(target: str, files: Mapping[str, bytes]) -> None:
     """Write in-memory files (name -> bytes) into the folder ``target``, each atomically."""
     os.makedirs(target, exist_ok=True)
-    for name, data in files.items():  # type: ignore[attr-defined]
+    for name, data in files.items():
         relative = safe_relative_path(name)
         path = os.path.join(target, *relative.split("/"))
         if "/" in relative:

@@ -41,8 +41,9 @@ from __future__ import annotations
 import ast
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Union
 
 Value = Union[float, str, tuple[str, ...], None]
 
@@ -53,7 +54,7 @@ _ENTITY_PREFIXES = {
     "tag": TAG, "tags": TAG,
     "attribute": ATTRIBUTE, "attributes": ATTRIBUTE, "attr": ATTRIBUTE, "run": ATTRIBUTE,
     "dataset": DATASET, "datasets": DATASET,
-}  # fmt: skip
+}
 #: string attribute -> SQL expression over ``runs r JOIN experiments e`` (None: computed)
 _STRING_ATTRIBUTES: dict[str, str | None] = {
     "run_id": "r.run_id",
@@ -72,7 +73,7 @@ TIME_MS = {
 _ATTRIBUTE_ALIASES = {
     "name": "run_name", "run name": "run_name", "experiment_name": "experiment",
     "created": "start_time",
-}  # fmt: skip
+}
 _ATTRIBUTES = sorted([*_STRING_ATTRIBUTES, *TIME_MS])
 #: dataset key -> column of ``datasets d``
 _DATASET_COLUMNS = {"name": "d.name", "digest": "d.digest", "context": "d.context"}
@@ -347,7 +348,7 @@ def _tokenize(text: str, error) -> list[Token]:
         if kind == "ident" and text.startswith(".", match.end()):
             after = text[position : match.end() + 1]
             raise error(f"expected a key name after {after!r}", match.end() + 1)
-        if kind == "op" and value not in _NUMERIC_OPS + ("<>",):
+        if kind == "op" and value not in (*_NUMERIC_OPS, "<>"):
             raise error(f"unexpected token {value!r}", position)
         if kind == "ident" and value.upper() in _KEYWORDS:
             kind = "keyword"

@@ -11,9 +11,10 @@ import binascii
 import json
 import math
 import sqlite3
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from autolog.store.entities import Dataset, MetricPoint, PagedList, StoredRun, RunNotFound
+from autolog.store.entities import Dataset, MetricPoint, PagedList, RunNotFound, StoredRun
 from autolog.store.filter import (
     Comparison,
     OrderKey,
@@ -169,7 +170,8 @@ def _build_runs(conn: sqlite3.Connection, rows: list[tuple], artifacts_uri: str)
     params: dict[int, dict[str, str]] = {row[0]: {} for row in rows}
     tags: dict[int, dict[str, str]] = {row[0]: {} for row in rows}
     metrics: dict[int, dict[str, float]] = {row[0]: {} for row in rows}
-    for table, into in (("params", params), ("tags", tags), ("latest_metrics", metrics)):
+    tables: tuple[tuple[str, dict[int, dict[str, Any]]], ...] = (("params", params), ("tags", tags), ("latest_metrics", metrics))
+    for table, into in tables:
         rows_of_table = conn.execute(
             f"SELECT run_pk, key, value FROM {table} "
             "WHERE run_pk IN (SELECT value FROM json_each(?))",
@@ -195,4 +197,4 @@ def _build_runs(conn: sqlite3.Connection, rows: list[tuple], artifacts_uri: str)
         )
         for run_pk, run_id, experiment, name, status, start_time, end_time, parent_run_id, user_id
         in rows
-    ]  # fmt: skip
+    ]

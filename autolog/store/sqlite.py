@@ -28,8 +28,9 @@ import sqlite3
 import threading
 import time
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
+from autolog.plots import spec_json
 from autolog.records import (
     Artifact,
     DatasetInput,
@@ -42,7 +43,6 @@ from autolog.records import (
     RunStart,
     Tags,
 )
-from autolog.plots import spec_json
 from autolog.sdk import policy
 from autolog.store import artifacts as artifact_files
 from autolog.store.liveness import WriterIdentity, current_writer, writer_is_dead
@@ -105,7 +105,7 @@ def current_user() -> str:
     """The OS user running this process (``getpass.getuser()``), or ``"unknown"``."""
     try:
         return getpass.getuser() or "unknown"
-    except Exception:  # no login name, no passwd entry for the uid (containers)
+    except Exception:  # noqa: BLE001 - no login name, no passwd entry for the uid (containers)
         return "unknown"
 
 
@@ -223,7 +223,7 @@ class SqliteStore:
             run_pk = known
             if isinstance(record, DatasetInput):
                 datasets.append((run_pk, record.name, record.digest, record.context or None,
-                                 record.source_type, record.schema, record.profile))  # fmt: skip
+                                 record.source_type, record.schema, record.profile))
             elif isinstance(record, RunEnd):
                 status = getattr(record.status, "value", record.status)
                 conn.execute(
@@ -272,7 +272,7 @@ class SqliteStore:
 
     def _write_metrics(self, conn: sqlite3.Connection, metrics: list[Metric], unknown: set[str]) -> set[int]:
         """Append the points; move each (run, key)'s latest point once, computed here."""
-        rows = []
+        rows: list[tuple[int, str, float, int, float]] = []
         append = rows.append
         latest: dict[tuple[int, str], Metric] = {}
         last_run_id, run_pk = None, None
@@ -317,7 +317,7 @@ class SqliteStore:
             _UPSERT_RUN,
             (run.run_id, experiment_id, name, run.start_time, parent, user,
              writer.pid, writer.host, writer.started, now),
-        ).fetchone()  # fmt: skip
+        ).fetchone()
         run_pk = row[0]
         self._run_pks[run.run_id] = run_pk
         self._active_runs.add(run_pk)
@@ -373,7 +373,8 @@ class SqliteStore:
         for row in running:
             writer = row[2:5] if row[3] == this_host else row[2:6]
             if writer not in verdicts:
-                verdicts[writer] = writer_is_dead(*row[2:6], now, this_host=this_host)
+                pid, host, started, heartbeat = row[2:6]
+                verdicts[writer] = writer_is_dead(pid, host, started, heartbeat, now, this_host=this_host)
             if verdicts[writer]:
                 dead.append(row)
         if not dead:

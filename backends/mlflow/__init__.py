@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 
 
 @hookimpl
-def autolog_make_backend(name: str, config: "Config") -> MlflowBackend | None:
+def autolog_make_backend(name: str, config: Config) -> MlflowBackend | None:
     """Build the MLflow backend for ``autolog(backends=["mlflow"])``."""
     if name == "mlflow":
         opts = dict(config.backend_options.get("mlflow", {}))

@@ -6,7 +6,8 @@ import os
 import shutil
 import sys
 import tempfile
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from autolog.sdk import RecordBackend, RunStatus, warn_once
 
@@ -74,11 +75,11 @@ class MlflowBackend(RecordBackend):
         self._params: dict[str, dict[str, str]] = {}
         self._registered_models: set[str] = set()
         #: (call, args) of a call that failed part-way, and what it finished: a retry resumes
-        self._partial: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        self._partial: tuple[tuple[Any, ...], dict[Any, Any]] | None = None
 
     # -- called in the user's thread -------------------------------------------------------
 
-    def on_run_start(self, run: "RunStart") -> None:
+    def on_run_start(self, run: RunStart) -> None:
         """Remember the MLflow run the user opened in this thread, so the records go there."""
         mlflow = sys.modules.get("mlflow")
         if mlflow is None or run.parent_run_id is not None:
@@ -93,7 +94,7 @@ class MlflowBackend(RecordBackend):
 
     # -- called by the dispatcher's worker thread ------------------------------------------
 
-    def start_run(self, run: "RunStart") -> None:
+    def start_run(self, run: RunStart) -> None:
         self._starts[run.run_id] = run
         resuming = getattr(run, "resume_step", None) is not None
         if resuming and run.run_id not in self._runs and run.run_id not in self._user_runs:
@@ -137,7 +138,7 @@ class MlflowBackend(RecordBackend):
         for chunk in self._entry_chunks(entries):
             self._client.log_batch(mlflow_run_id, tags=[RunTag(k, v) for k, v in chunk])
 
-    def log_metrics(self, run_id: str, metrics: Sequence["Metric"]) -> None:
+    def log_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
         from mlflow.entities import Metric as MlflowMetric
 
         mlflow_run_id = self._mlflow_run_id(run_id)
@@ -156,7 +157,7 @@ class MlflowBackend(RecordBackend):
                 done[index] = True
         self._partial = None
 
-    def log_artifact(self, artifact: "Artifact") -> None:
+    def log_artifact(self, artifact: Artifact) -> None:
         """A file lands at ``artifact_path`` itself, a directory's contents under it; without a
         path either lands under the source's base name (as in the local store)."""
         mlflow_run_id = self._mlflow_run_id(artifact.run_id)
@@ -176,7 +177,7 @@ class MlflowBackend(RecordBackend):
         else:
             self._warn(f"artifact {artifact.local_path!r} no longer exists; not logged to MLflow")
 
-    def log_model(self, model: "ModelRecord") -> None:
+    def log_model(self, model: ModelRecord) -> None:
         mlflow_run_id = self._mlflow_run_id(model.run_id)
         path = clean_artifact_path(model.artifact_path) or "model"
         done = self._resume(("log_model", model))
@@ -193,7 +194,7 @@ class MlflowBackend(RecordBackend):
                 self._client.set_registered_model_alias(name, self.registered_model_alias, done["version"])
         self._partial = None
 
-    def end_run(self, end: "RunEnd") -> None:
+    def end_run(self, end: RunEnd) -> None:
         if end.run_id in self._attached or end.status is RunStatus.RUNNING:
             self._forget(end.run_id)
             return
@@ -238,7 +239,7 @@ class MlflowBackend(RecordBackend):
     # -- helpers ---------------------------------------------------------------------------
 
     @property
-    def _client(self) -> "MlflowClient":
+    def _client(self) -> MlflowClient:
         if self._client_obj is None:
             for var, value in HTTP_DEFAULTS.items():
                 os.environ.setdefault(var, value)
@@ -382,7 +383,7 @@ class MlflowBackend(RecordBackend):
                     return str(version.version)
         return str(client.create_model_version(name, source, run_id=mlflow_run_id, await_creation_for=0).version)
 
-    def _resume(self, call: tuple[Any, ...]) -> dict[str, Any]:
+    def _resume(self, call: tuple[Any, ...]) -> dict[Any, Any]:
         """What a failed earlier attempt of this same ``call`` finished (empty for a new call)."""
         if self._partial is not None and self._partial[0] == call:
             return self._partial[1]

@@ -11,8 +11,9 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence, TypeVar
+from typing import TypeVar
 
 from autolog.sdk import policy
 
@@ -39,10 +40,10 @@ class Limits:
     max_request_bytes: int = 900_000
 
     @classmethod
-    def from_mlflow(cls) -> "Limits":
+    def from_mlflow(cls) -> Limits:
         try:
             from mlflow.utils import validation as v
-        except ImportError:  # pragma: no cover - layout of a future mlflow
+        except ImportError:
             return cls()
         base = cls()
         return cls(

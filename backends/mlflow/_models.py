@@ -13,7 +13,8 @@ import json
 import os
 import pickle
 import shutil
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from autolog.sdk import MODEL_META_FILE, read_model_meta
 
@@ -46,7 +47,7 @@ _COLUMN_TYPES = {
 }
 
 
-def build_model_dir(model: "ModelRecord", workdir: str, warn: Warn) -> str:
+def build_model_dir(model: ModelRecord, workdir: str, warn: Warn) -> str:
     """Return the directory to upload for ``model``: a native MLflow model under ``workdir``
     when the flavor has one, else autolog's own directory."""
     saver = _NATIVE_SAVERS.get(model.flavor)
@@ -55,7 +56,7 @@ def build_model_dir(model: "ModelRecord", workdir: str, warn: Warn) -> str:
     dest = os.path.join(workdir, "model")
     try:
         shared = saver(model, dest, warn)
-    except Exception as exc:  # the model must still be logged: fall back to autolog's files
+    except Exception as exc:  # noqa: BLE001 - the model must still be logged: fall back to autolog's files
         warn(
             f"could not save the {model.flavor!r} model in MLflow's format ({exc!r}); "
             "logging autolog's model files only"
@@ -117,7 +118,7 @@ def load_estimator(directory: str) -> Any:
         return pickle.load(fh)
 
 
-def to_signature(signature: Mapping[str, Any] | None, warn: Warn) -> "ModelSignature | None":
+def to_signature(signature: Mapping[str, Any] | None, warn: Warn) -> ModelSignature | None:
     """autolog's portable signature as an ``mlflow.models.ModelSignature`` (None if it has none
     or MLflow cannot express it, with a warning)."""
     if not signature:
@@ -128,7 +129,7 @@ def to_signature(signature: Mapping[str, Any] | None, warn: Warn) -> "ModelSigna
         return ModelSignature(
             inputs=_to_schema(signature.get("inputs")), outputs=_to_schema(signature.get("outputs"))
         )
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a signature MLflow cannot express is dropped, not fatal
         warn(f"dropping a model signature MLflow cannot express ({exc!r})")
         return None
 
@@ -156,7 +157,7 @@ def to_input_example(
         if isinstance(inputs, Mapping):
             return {str(name): np.asarray(value) for name, value in inputs.items()}
         return np.asarray(inputs)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - an example MLflow cannot read is dropped, not fatal
         warn(f"dropping an input example MLflow cannot read ({exc!r})")
         return None
 
@@ -203,7 +204,7 @@ def _single_tensor(part: Any) -> Mapping[str, Any] | None:
     return None
 
 
-def _save_sklearn(model: "ModelRecord", dest: str, warn: Warn) -> frozenset[str]:
+def _save_sklearn(model: ModelRecord, dest: str, warn: Warn) -> frozenset[str]:
     """Save with MLflow as a plain pickle: autolog's sklearn loader reads MLflow's ``model.pkl``,
     so autolog's own copy of the same estimator need not be uploaded too."""
     import mlflow.sklearn
@@ -235,4 +236,4 @@ def _mlmodel(directory: str) -> dict[str, Any]:
     return Model.load(os.path.join(directory, "MLmodel")).to_dict()
 
 
-_NATIVE_SAVERS: dict[str, Callable[["ModelRecord", str, Warn], frozenset[str]]] = {"sklearn": _save_sklearn}
+_NATIVE_SAVERS: dict[str, Callable[[ModelRecord, str, Warn], frozenset[str]]] = {"sklearn": _save_sklearn}

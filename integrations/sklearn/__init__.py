@@ -66,9 +66,10 @@ every patch, those ``instrument`` relies on included.
 
 from __future__ import annotations
 
-from autolog.sdk import Integration, hookimpl
 from autolog.integrations.sklearn import _patch
 from autolog.integrations.sklearn._instrument import instrument, uninstrument
+
+from autolog.sdk import Integration, hookimpl
 
 __all__ = ["autolog_register_integrations", "instrument", "uninstrument"]
 

@@ -20,7 +20,7 @@ SAMPLE_ROWS = 1000
 _SLICEABLE_SPARSE = ("csr", "csc", "lil", "dok")
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-_names_cache: "weakref.WeakKeyDictionary[type, dict[str, tuple[str, ...]]]" = weakref.WeakKeyDictionary()
+_names_cache: weakref.WeakKeyDictionary[type, dict[str, tuple[str, ...]]] = weakref.WeakKeyDictionary()
 
 
 def fit_arguments(estimator: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:
@@ -115,7 +115,7 @@ def private_copy(data: Any) -> Any:
     return np.array(data, copy=True)
 
 
-def sample_rows(data: Any, limit: int = SAMPLE_ROWS, seed: int = 0) -> "tuple[Any, Any] | None":
+def sample_rows(data: Any, limit: int = SAMPLE_ROWS, seed: int = 0) -> tuple[Any, Any] | None:
     """``(rows, index)``: at most ``limit`` rows of ``data``, copied; seeded, so repeatable.
 
     ``index`` is None when every row was taken. None for data that cannot be indexed by rows

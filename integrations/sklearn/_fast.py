@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from autolog.integrations.sklearn._plots import MAX_CLASSES
 
 #: scikit-learn releases (major, minor) whose arithmetic this module reproduces, as checked by

@@ -17,9 +17,27 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from autolog.integrations.sklearn import _data, _instrument, _metrics, _options, _params, _plots, _post_training, _search, flavor
+from autolog.integrations.sklearn import (
+    _data,
+    _instrument,
+    _metrics,
+    _options,
+    _params,
+    _plots,
+    _post_training,
+    _search,
+    flavor,
+)
 from autolog.integrations.sklearn._util import quiet
-from autolog.sdk import AutologgedRun, infer_signature, input_example, report_internal_error, start_autologged_run, status_for
+
+from autolog.sdk import (
+    AutologgedRun,
+    infer_signature,
+    input_example,
+    report_internal_error,
+    start_autologged_run,
+    status_for,
+)
 
 
 @dataclass
@@ -200,7 +218,7 @@ def _method(estimator: Any, name: str) -> Any:
 
 
 _steps_lock = threading.Lock()
-_steps: "weakref.WeakKeyDictionary[Any, dict[int, int]]" = weakref.WeakKeyDictionary()
+_steps: weakref.WeakKeyDictionary[Any, dict[int, int]] = weakref.WeakKeyDictionary()
 
 
 def _partial_fit_step(run: AutologgedRun, estimator: Any) -> int:

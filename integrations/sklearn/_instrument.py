@@ -18,7 +18,7 @@ from typing import Any, TypeVar, overload
 
 E = TypeVar("E")
 
-_instrumented: dict[int, "weakref.ref[Any]"] = {}
+_instrumented: dict[int, weakref.ref[Any]] = {}
 _lock = threading.Lock()
 _in_block: contextvars.ContextVar[bool] = contextvars.ContextVar("autolog_sklearn_instrument", default=False)
 
@@ -29,7 +29,7 @@ class InstrumentBlock:
     def __init__(self) -> None:
         self._tokens: list[contextvars.Token[bool]] = []
 
-    def __enter__(self) -> "InstrumentBlock":
+    def __enter__(self) -> InstrumentBlock:
         self._tokens.append(_in_block.set(True))
         return self
 
@@ -52,7 +52,7 @@ def instrument(estimator: Any = None) -> Any:
         return InstrumentBlock()
     key = id(estimator)
 
-    def forget(ref: "weakref.ref[Any]", key: int = key) -> None:
+    def forget(ref: weakref.ref[Any], key: int = key) -> None:
         with _lock:
             if _instrumented.get(key) is ref:
                 del _instrumented[key]

@@ -17,13 +17,15 @@ Names follow MLflow: ``training_accuracy_score``, ``training_precision_score``,
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from autolog.sdk import report_internal_error, warn_once
 from autolog.integrations.sklearn import _data
 from autolog.integrations.sklearn._options import Options
 from autolog.integrations.sklearn._util import original_attribute, unwrapped
+
+from autolog.sdk import report_internal_error, warn_once
 
 
 @dataclass
@@ -306,9 +308,8 @@ def _from_fast(out: dict[str, float], fast: dict[str, float], keys: tuple[str, .
 
 
 def _classifier_metrics(snap: Snapshot, out: dict[str, float], fast: dict[str, float]) -> None:
-    from sklearn import metrics
-
     from autolog.integrations.sklearn._util import original
+    from sklearn import metrics
 
     y, y_pred, weight = snap.y_true, snap.y_pred, snap.sample_weight
     binary_label = snap.pos_label is not None and snap.binary
@@ -351,9 +352,8 @@ def _classifier_metrics(snap: Snapshot, out: dict[str, float], fast: dict[str, f
 
 def _sklearn_prf(snap: Snapshot, out: dict[str, float], average: str, extra: dict[str, Any]) -> None:
     """Precision, recall and F1 from one ``precision_recall_fscore_support`` call."""
-    from sklearn import metrics
-
     from autolog.integrations.sklearn._util import original
+    from sklearn import metrics
 
     y, y_pred, weight = snap.y_true, snap.y_pred, snap.sample_weight
     scores: dict[str, float] = {}
@@ -373,9 +373,8 @@ def _sklearn_prf(snap: Snapshot, out: dict[str, float], average: str, extra: dic
 
 def _regressor_metrics(snap: Snapshot, out: dict[str, float], fast: dict[str, float]) -> None:
     import numpy as np
-    from sklearn import metrics
-
     from autolog.integrations.sklearn._util import original
+    from sklearn import metrics
 
     y, y_pred, weight = snap.y_true, snap.y_pred, snap.sample_weight
     _attempt(snap, out, "training_mean_squared_error", lambda: original(metrics.mean_squared_error)(y, y_pred, sample_weight=weight), fast)
@@ -390,9 +389,8 @@ def _regressor_metrics(snap: Snapshot, out: dict[str, float], fast: dict[str, fl
 
 def _clusterer_metrics(snap: Snapshot, out: dict[str, float]) -> None:
     import numpy as np
-    from sklearn import metrics
-
     from autolog.integrations.sklearn._util import original
+    from sklearn import metrics
 
     if snap.inertia is not None:
         out["training_inertia"] = snap.inertia

@@ -23,8 +23,9 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from autolog.sdk import report_internal_error, start_autologged_run, status_for
 from autolog.integrations.sklearn import _options, _params
+
+from autolog.sdk import report_internal_error, start_autologged_run, status_for
 
 if TYPE_CHECKING:
     from autolog.sdk import Patcher
@@ -124,7 +125,7 @@ def _log_summary(run: Any, key: str, values: Any, step: int) -> None:
         run.log_metrics({f"{key}_mean": float(array.mean()), f"{key}_std": float(array.std())}, step=step)
 
 
-def patch_functions(patcher: "Patcher", wrappers: dict[str, Any]) -> None:
+def patch_functions(patcher: Patcher, wrappers: dict[str, Any]) -> None:
     """Wrap the functions where defined and wherever an imported ``sklearn`` module holds them."""
     from autolog.integrations.sklearn._util import unwrapped
 

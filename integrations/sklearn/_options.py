@@ -56,7 +56,7 @@ class Options:
         return known
 
 
-_cache: "tuple[Any, Options] | None" = None
+_cache: tuple[Any, Options] | None = None
 
 
 def current() -> Options:

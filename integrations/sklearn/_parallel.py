@@ -64,7 +64,7 @@ def _is_pool_thread(thread: threading.Thread) -> bool:
     return isinstance(thread, DummyProcess)
 
 
-def patch(patcher: "Patcher", module: Any) -> None:
+def patch(patcher: Patcher, module: Any) -> None:
     """Wrap ``joblib.parallel.Parallel.__call__`` (``module`` is ``joblib.parallel``)."""
     parallel = getattr(module, "Parallel", None)
     if parallel is not None:

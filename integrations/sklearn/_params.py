@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import inspect
 import weakref
-from typing import Any, Mapping
+from typing import Any
 
-from autolog.sdk import param_string, plugin_params, plugin_tags
+from autolog.sdk import plugin_params, plugin_tags
 from autolog.sdk import truncate as _truncate
 
 #: Longest param value kept whole.
@@ -22,7 +22,7 @@ MAX_ITEMS = 20
 #: Nesting shown for estimators inside estimators; deeper ones appear as ``ClassName(...)``.
 MAX_DEPTH = 3
 
-_defaults_cache: "weakref.WeakKeyDictionary[type, dict[str, Any]]" = weakref.WeakKeyDictionary()
+_defaults_cache: weakref.WeakKeyDictionary[type, dict[str, Any]] = weakref.WeakKeyDictionary()
 _EMPTY = inspect.Parameter.empty
 
 
@@ -55,7 +55,7 @@ def describe(value: Any, depth: int = 0) -> str:
             pairs.append(f"... ({len(value)} items)")
         return "{" + ", ".join(pairs) + "}"
     if inspect.isfunction(value) or inspect.isbuiltin(value):
-        return getattr(value, "__qualname__", None) or getattr(value, "__name__", repr(value))
+        return str(getattr(value, "__qualname__", None) or getattr(value, "__name__", repr(value)))
     try:
         return str(value)
     except Exception:  # noqa: BLE001 - a broken __str__ must not break logging
@@ -101,7 +101,7 @@ def _defaults(cls: type) -> dict[str, Any]:
     except KeyError:
         pass
     try:
-        signature = inspect.signature(cls.__init__)
+        signature = inspect.signature(cls.__init__)  # type: ignore[misc]
         found = {p.name: p.default for p in signature.parameters.values() if p.default is not _EMPTY}
     except (TypeError, ValueError):
         found = {}

@@ -25,11 +25,13 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from autolog.sdk import Patcher, is_active, is_autolog_wrapper, safe_wrapper
 from autolog.integrations.sklearn import _instrument, _parallel
 from autolog.integrations.sklearn._util import called_by_sklearn, quiet
+
+from autolog.sdk import Patcher, is_active, is_autolog_wrapper, safe_wrapper
 
 FIT_METHODS = ("fit", "fit_transform", "fit_predict", "partial_fit")
 PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function")
@@ -162,7 +164,7 @@ def _estimator_classes(root: type) -> list[type]:
         cls = stack.pop()
         found.append(cls)
         try:
-            subclasses = type.__subclasses__(cls)
+            subclasses: list[type] = type.__subclasses__(cls)
         except TypeError:
             continue
         for sub in subclasses:
@@ -256,7 +258,7 @@ def _patch_metrics(patcher: Patcher, metrics: Any) -> None:
         if not _post_training.is_metric_function(name, value):
             continue
         wrapper = _metric_wrapper(name)
-        patcher.wrap(metrics, name, wrapper)  # type: ignore[arg-type]
+        patcher.wrap(metrics, name, wrapper)
         if cluster is not None and cluster.__dict__.get(name) is value:
             patcher.wrap(cluster, name, wrapper)  # type: ignore[arg-type]
 

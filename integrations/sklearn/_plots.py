@@ -18,17 +18,18 @@ from typing import TYPE_CHECKING, Any
 from autolog.sdk import plots
 
 if TYPE_CHECKING:
-    from autolog.sdk import AutologgedRun
     from autolog.integrations.sklearn._metrics import Snapshot
+
+    from autolog.sdk import AutologgedRun
 
 MAX_CLASSES = 30
 
 
-def wanted(snap: "Snapshot") -> bool:
+def wanted(snap: Snapshot) -> bool:
     return snap.kind == "classifier" and snap.y_pred is not None and snap.y_true is not None
 
 
-def specs(snap: "Snapshot") -> dict[str, dict[str, Any]]:
+def specs(snap: Snapshot) -> dict[str, dict[str, Any]]:
     """The plot specs of one classifier's training predictions, by artifact path."""
     data = _data(snap)
     out: dict[str, dict[str, Any]] = {}
@@ -45,20 +46,20 @@ def specs(snap: "Snapshot") -> dict[str, dict[str, Any]]:
             "ROC curve (training data)", x, y,
             x_label="False positive rate", y_label="True positive rate", label=f"AUC = {roc['auc']:.3f}",
             diagonal=True, thresholds=cut, auc=roc["auc"], positive_label=positive,
-        )  # fmt: skip
+        )
     pr = data.get("precision_recall_curve")
     if pr is not None:
         ap = pr["average_precision"]
-        x, y, cut = plots.thin(pr["recall"], pr["precision"], list(pr["thresholds"]) + [None])
+        x, y, cut = plots.thin(pr["recall"], pr["precision"], [*pr["thresholds"], None])
         out["plots/training_precision_recall_curve"] = plots.curve_spec(
             "Precision-recall curve (training data)", x, y,
             x_label="Recall", y_label="Precision", label=f"AP = {ap:.3f}", step=True,
             thresholds=cut, average_precision=ap, positive_label=positive,
-        )  # fmt: skip
+        )
     return out
 
 
-def _data(snap: "Snapshot") -> dict[str, Any]:
+def _data(snap: Snapshot) -> dict[str, Any]:
     """The numbers behind the plots: numpy's fast path where it is verified, else scikit-learn."""
     from autolog.integrations.sklearn import _fast
 
@@ -66,12 +67,11 @@ def _data(snap: "Snapshot") -> dict[str, Any]:
     return fast if fast is not None else _sklearn_data(snap)
 
 
-def _sklearn_data(snap: "Snapshot") -> dict[str, Any]:
+def _sklearn_data(snap: Snapshot) -> dict[str, Any]:
     """:func:`_data` through scikit-learn's own functions (same keys as ``_fast.plot_data``)."""
     import sklearn
-    from sklearn import metrics
-
     from autolog.integrations.sklearn._util import original
+    from sklearn import metrics
 
     if getattr(snap.y_true, "ndim", 1) != 1 or snap.classes is None or len(snap.classes) > MAX_CLASSES:
         return {}
@@ -90,7 +90,7 @@ def _sklearn_data(snap: "Snapshot") -> dict[str, Any]:
         out["roc_curve"] = {
             "fpr": fpr.tolist(), "tpr": tpr.tolist(), "thresholds": _finite(thresholds),
             "auc": float(original(metrics.auc)(fpr, tpr)),
-        }  # fmt: skip
+        }
         precision, recall, pr_thresholds = original(metrics.precision_recall_curve)(
             snap.y_true, scores, pos_label=positive, sample_weight=weight
         )
@@ -98,7 +98,7 @@ def _sklearn_data(snap: "Snapshot") -> dict[str, Any]:
         out["precision_recall_curve"] = {
             "precision": precision.tolist(), "recall": recall.tolist(), "thresholds": _finite(pr_thresholds),
             "average_precision": float(ap),
-        }  # fmt: skip
+        }
     return out
 
 
@@ -109,7 +109,7 @@ def _finite(values: Any) -> list[Any]:
     return [float(v) if np.isfinite(v) else None for v in values]
 
 
-def log(run: "AutologgedRun", snap: "Snapshot") -> None:
+def log(run: AutologgedRun, snap: Snapshot) -> None:
     """Log the plots of one classifier's training predictions (as data)."""
     for path, spec in specs(snap).items():
         run.log_plot(path, spec)

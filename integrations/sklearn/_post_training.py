@@ -17,16 +17,18 @@ run's own dispatcher (``AutologgedRun.emit_late``); backends accept records for 
 
 from __future__ import annotations
 
-import sys
+import functools
 import threading
 import time
 import weakref
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from autolog.integrations.sklearn import _options, _patch
 from autolog.integrations.sklearn._util import called_by_sklearn, quiet
-from autolog.sdk import Metric
+
+from autolog.sdk import Metric, first_outside_frame
 
 if TYPE_CHECKING:
     from autolog.sdk import AutologgedRun as Run
@@ -42,9 +44,9 @@ _METRIC_SUFFIXES = ("_score", "_error", "_loss", "_deviance")
 _METRIC_EXTRA = ("matthews_corrcoef",)
 
 _lock = threading.Lock()
-_models: dict[int, tuple["weakref.ref[Any]", str]] = {}
-_predictions: "OrderedDict[int, tuple[Callable[[], Any], str, str]]" = OrderedDict()
-_datasets: "OrderedDict[str, dict[str, list[int]]]" = OrderedDict()
+_models: dict[int, tuple[weakref.ref[Any], Run]] = {}
+_predictions: OrderedDict[int, tuple[Callable[[], Any], Run, str]] = OrderedDict()
+_datasets: OrderedDict[str, dict[str, list[int]]] = OrderedDict()
 _calls: dict[tuple[str, str], int] = {}
 
 
@@ -57,11 +59,11 @@ def clear() -> None:
         _calls.clear()
 
 
-def remember_model(model: Any, run: "Run") -> None:
+def remember_model(model: Any, run: Run) -> None:
     """``model`` was fitted by a logged call into ``run``: its evaluations log there."""
     key = id(model)
 
-    def forget(ref: "weakref.ref[Any]", key: int = key) -> None:
+    def forget(ref: weakref.ref[Any], key: int = key) -> None:
         with _lock:
             if _models.get(key, (None,))[0] is ref:
                 del _models[key]
@@ -74,7 +76,7 @@ def remember_model(model: Any, run: "Run") -> None:
         _models[key] = (ref, run)
 
 
-def run_of(model: Any) -> "Run | None":
+def run_of(model: Any) -> Run | None:
     entry = _models.get(id(model))
     if entry is None or entry[0]() is not model:
         return None
@@ -98,7 +100,7 @@ def guards_metric(instance: Any) -> bool:
 
 
 # -- hooks --------------------------------------------------------------------------------------
-def _run_and_dataset(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str] | None:
+def _run_and_dataset(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Run, str] | None:
     """The logged model's run and the name of the data a predict/score call is given, if both."""
     run = run_of(instance)
     x = args[0] if args else kwargs.get("X")
@@ -169,12 +171,12 @@ def is_metric_function(name: str, value: Any) -> bool:
 
 
 # -- internals ----------------------------------------------------------------------------------
-def _remember_prediction(result: Any, run: "Run", dataset: str) -> None:
+def _remember_prediction(result: Any, run: Run, dataset: str) -> None:
     key = id(result)
     try:
-        ref: Callable[[], Any] = weakref.ref(result, lambda r, key=key: _forget_prediction(key, r))
+        ref: Callable[[], Any] = weakref.ref(result, functools.partial(_forget_prediction, key))
     except TypeError:  # lists, tuples: hold them (the table is small and bounded)
-        ref = lambda result=result: result  # noqa: E731
+        ref = functools.partial(_identity, result)
     with _lock:
         _predictions[key] = (ref, run, dataset)
         _predictions.move_to_end(key)
@@ -189,7 +191,7 @@ def _forget_prediction(key: int, ref: Any) -> None:
             del _predictions[key]
 
 
-def _log(run: "Run", base: str, dataset: str, value: Any) -> None:
+def _log(run: Run, base: str, dataset: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(getattr(value, "real", None), (int, float)):
         try:
             if getattr(value, "ndim", None) != 0:
@@ -209,11 +211,13 @@ def _log(run: "Run", base: str, dataset: str, value: Any) -> None:
     run.emit_late(Metric(run_id, key, number, 0, time.time()))
 
 
+def _identity(value: Any) -> Any:
+    return value
+
+
 def _dataset_name(run_id: str, data: Any) -> str | None:
     """The caller's variable name for ``data`` made unique within the run; None if sklearn calls."""
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith(("autolog.", "wrapt")):
-        frame = frame.f_back
+    frame, _level = first_outside_frame(1)
     module = frame.f_globals.get("__name__", "") if frame is not None else ""
     if module.startswith("sklearn."):
         return None

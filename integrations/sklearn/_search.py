@@ -13,10 +13,13 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from autolog.sdk import AutologgedRun as Run, start_autologged_run
 from autolog.integrations.sklearn import _params
+
+from autolog.sdk import AutologgedRun as Run
+from autolog.sdk import start_autologged_run
 
 if TYPE_CHECKING:
     from autolog.integrations.sklearn._options import Options
@@ -31,7 +34,7 @@ def is_search(estimator: Any) -> bool:
     return base is not None and isinstance(estimator, base) and hasattr(estimator, "cv_results_")
 
 
-def log_search(run: Run, search: Any, options: "Options") -> dict[str, Any]:
+def log_search(run: Run, search: Any, options: Options) -> dict[str, Any]:
     """Caller's thread: best params and score, child runs. Returns a copy of ``cv_results_``."""
     best = getattr(search, "best_params_", None)
     if best:

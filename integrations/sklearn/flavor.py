@@ -14,7 +14,8 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from autolog.sdk import MODEL_META_FILE, ModelRecord, model_meta_json, read_model_meta, warn_once, write_model_meta
 
@@ -76,7 +77,7 @@ def save(
 
 
 def log(
-    run: "Run",
+    run: Run,
     blob: bytes,
     artifact_path: str,
     *,
@@ -102,7 +103,7 @@ def log(
             flavor=FLAVOR, loader=LOADER, files={"model": MODEL_FILE}, signature=signature,
             input_example=input_example, requirements=requirements(),
             metadata=dict(metadata or {}, pickle_protocol=PICKLE_PROTOCOL),
-        )  # fmt: skip
+        )
         files = {MODEL_FILE: blob, MODEL_META_FILE: meta}
     run.log_model(
         ModelRecord(

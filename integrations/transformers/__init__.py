@@ -32,8 +32,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from autolog.sdk import Integration, hookimpl
 from autolog.integrations.transformers import _patch
+
+from autolog.sdk import Integration, hookimpl
 
 __all__ = ["AutologCallback", "LoadedModel"]
 

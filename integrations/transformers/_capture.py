@@ -15,7 +15,9 @@ from __future__ import annotations
 import enum
 import json
 import sys
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from types import FrameType
+from typing import Any
 
 from autolog.sdk import metric_value, plugin_params, plugin_tags
 
@@ -227,9 +229,9 @@ def find_trainer(callback: Any, max_depth: int = 12) -> Any:
     Callbacks are not given their Trainer; an explicit ``AutologCallback`` (no patching) uses this
     once per ``train()`` to read the datasets and to tell whether it is the Trainer's first one.
     """
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     for _ in range(max_depth):
-        frame = frame.f_back
+        frame = frame.f_back if frame is not None else None
         if frame is None:
             return None
         obj = frame.f_locals.get("self")

@@ -64,7 +64,7 @@ def new_staging_dir(root: str, label: str) -> str:
     return os.path.join(root, f"{label}-{uuid.uuid4().hex[:8]}")
 
 
-def write_run_file(folder: str, run: "Run", step: int) -> None:
+def write_run_file(folder: str, run: Run, step: int) -> None:
     """Record in a checkpoint folder which run it belongs to (read back on resume)."""
     data = {"run_id": run.run_id, "run_name": run.name, "experiment": run.experiment, "global_step": int(step)}
     with open(os.path.join(folder, RUN_FILE), "w", encoding="utf-8") as fh:
@@ -91,7 +91,7 @@ def remove(path: str | None) -> None:
 class CheckpointLog:
     """Stages the checkpoints of one training run and logs those its policy keeps."""
 
-    def __init__(self, run: "Run", policy_name: str, root: str) -> None:
+    def __init__(self, run: Run, policy_name: str, root: str) -> None:
         self.run = run
         self.policy = policy_name
         self.root = root

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 from autolog.sdk import Patcher, safe_wrapper
 
 if TYPE_CHECKING:
-    from autolog.sdk import Config
     from autolog.integrations.transformers.callback import AutologCallback
+
+    from autolog.sdk import Config
 
 INTEGRATION = "transformers"
 
 
-def patch(patcher: Patcher, config: "Config") -> None:
+def patch(patcher: Patcher, config: Config) -> None:
     """Wrap ``Trainer.__init__`` and ``Trainer.train`` (called once ``transformers.trainer`` is imported)."""
     from transformers.trainer import Trainer
 
@@ -31,7 +32,7 @@ def patch(patcher: Patcher, config: "Config") -> None:
     patcher.wrap(Trainer, "train", safe_wrapper(INTEGRATION, _TrainHooks()))
 
 
-def attach_callback(trainer: Any) -> "AutologCallback":
+def attach_callback(trainer: Any) -> AutologCallback:
     """The Trainer's first ``AutologCallback``, adding one (ahead of the others) when it has none."""
     from autolog.integrations.transformers.callback import AutologCallback
 
@@ -63,10 +64,10 @@ class _TrainHooks:
         callback._enter_train(trainer, _checkpoint_folder(trainer, resume))
         return callback
 
-    def after(self, callback: "AutologCallback", result: Any) -> None:
+    def after(self, callback: AutologCallback, result: Any) -> None:
         callback._exit_train(None)
 
-    def error(self, callback: "AutologCallback", exc: BaseException) -> None:
+    def error(self, callback: AutologCallback, exc: BaseException) -> None:
         callback._exit_train(exc)
 
 

@@ -13,9 +13,10 @@ import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from autolog.integrations.transformers import _capture, _checkpoints
+from autolog.integrations.transformers import flavor as _model
 from transformers.trainer_callback import TrainerCallback
 
-from autolog.integrations.transformers import _capture, _checkpoints, flavor as _model
 from autolog.sdk import (
     AutologgedRun,
     Metric,
@@ -106,9 +107,9 @@ class AutologCallback(TrainerCallback):
     # -- transformers events ------------------------------------------------------------------
     def on_train_begin(
         self,
-        args: "TrainingArguments",
-        state: "TrainerState",
-        control: "TrainerControl",
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
         model: Any = None,
         train_dataloader: Any = None,
         **kwargs: Any,
@@ -120,9 +121,9 @@ class AutologCallback(TrainerCallback):
 
     def on_log(
         self,
-        args: "TrainingArguments",
-        state: "TrainerState",
-        control: "TrainerControl",
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
         logs: Any = None,
         **kwargs: Any,
     ) -> None:
@@ -146,9 +147,9 @@ class AutologCallback(TrainerCallback):
 
     def on_predict(
         self,
-        args: "TrainingArguments",
-        state: "TrainerState",
-        control: "TrainerControl",
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
         metrics: Any = None,
         **kwargs: Any,
     ) -> None:
@@ -156,7 +157,7 @@ class AutologCallback(TrainerCallback):
         self.on_log(args, state, control, logs=metrics)
 
     def on_save(
-        self, args: "TrainingArguments", state: "TrainerState", control: "TrainerControl", **kwargs: Any
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> None:
         run = self._run
         if run is None or not self._training:
@@ -175,9 +176,9 @@ class AutologCallback(TrainerCallback):
 
     def on_train_end(
         self,
-        args: "TrainingArguments",
-        state: "TrainerState",
-        control: "TrainerControl",
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
         model: Any = None,
         processing_class: Any = None,
         **kwargs: Any,
@@ -371,7 +372,7 @@ def _is_best(state: Any, step: int) -> bool:
     if best_step:
         return int(best_step) == int(step)
     best = getattr(state, "best_model_checkpoint", None)
-    return bool(best) and os.path.basename(os.path.normpath(best)) == f"checkpoint-{step}"
+    return bool(best) and os.path.basename(os.path.normpath(str(best))) == f"checkpoint-{step}"
 
 
 def _warn_double_logging(args: Any) -> None:
@@ -394,7 +395,7 @@ def _warn_double_logging(args: Any) -> None:
 #: :func:`_finish_open_callbacks` first, so the latest staged checkpoint is logged and the run ends
 #: with the process's outcome (KILLED for a signal or Ctrl-C, else FAILED: training did not finish).
 #: Held strongly: a Trainer dropped after its train() raised must still have its run finished.
-_FINISH_AT_EXIT: "set[AutologCallback]" = set()
+_FINISH_AT_EXIT: set[AutologCallback] = set()
 
 
 def _finish_at_exit(callback: AutologCallback) -> None:

@@ -133,7 +133,7 @@ def load(directory: str) -> LoadedModel:
     meta = read_model_meta(directory)
     info = meta.get("metadata") or {}
     if os.path.exists(os.path.join(directory, "adapter_config.json")):
-        from peft import AutoPeftModel  # type: ignore[import-not-found]
+        from peft import AutoPeftModel
 
         model = AutoPeftModel.from_pretrained(directory)
     else:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Mapping
+from typing import Any
 
 from autolog.records import Artifact, ArtifactKind, Metric, ModelRecord, Params, RunEnd, RunStart, RunStatus, Tags
 
@@ -56,7 +57,7 @@ class BackendDriver:
         run = RunStart(
             run_id or uuid.uuid4().hex, experiment or self.experiment, name, time.time(), parent,
             dict(tags or {}), resume_step,
-        )  # fmt: skip
+        )
         self.backend.on_run_start(run)
         self.deliver([run])
         return run.run_id
@@ -80,7 +81,7 @@ class BackendDriver:
     def artifact(
         self, run_id: str, path: Any, artifact_path: str | None = None,
         kind: ArtifactKind = ArtifactKind.FILE, aliases: tuple[str, ...] = (),
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.deliver([Artifact(run_id, str(path), artifact_path, kind, aliases=aliases)])
 
     def model(self, record: ModelRecord) -> None:

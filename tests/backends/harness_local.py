@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
-from harness import Harness, ReadBack  # noqa: E402 - tests/backends is on sys.path (conftest)
+from harness import Harness, ReadBack
 
 
 class LocalHarness(Harness):

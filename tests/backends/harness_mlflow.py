@@ -20,8 +20,7 @@ import time
 import urllib.request
 from typing import Any
 
-
-from harness import Harness, ReadBack  # noqa: E402 - tests/backends is on sys.path (conftest)
+from harness import Harness, ReadBack
 
 URI_VARIABLE = "AUTOLOG_TEST_MLFLOW_URI"
 
@@ -43,14 +42,14 @@ class MlflowServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = os.path.join(root, "server.log")
 
-    def start(self, timeout: float = 60.0) -> "MlflowServer":
+    def start(self, timeout: float = 60.0) -> MlflowServer:
         os.makedirs(self.root, exist_ok=True)
         command = [
             sys.executable, "-m", "mlflow", "server",
             "--backend-store-uri", f"sqlite:///{os.path.join(self.root, 'mlflow.db')}",
             "--artifacts-destination", os.path.join(self.root, "artifacts"),
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
-        ]  # fmt: skip
+        ]
         env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(

@@ -13,8 +13,7 @@ import glob
 import os
 from typing import Any
 
-
-from harness import Harness, ReadBack  # noqa: E402 - tests/backends is on sys.path (conftest)
+from harness import Harness, ReadBack
 
 _STATUS = {
     "STATUS_SUCCESS": "FINISHED",
@@ -39,7 +38,7 @@ def load(run_dir: str) -> Any:
     """An ``EventAccumulator`` over ``run_dir`` holding every event (no sampling)."""
     from tensorboard.backend.event_processing import event_accumulator
 
-    guidance = {kind: 0 for kind in event_accumulator.DEFAULT_SIZE_GUIDANCE}
+    guidance = dict.fromkeys(event_accumulator.DEFAULT_SIZE_GUIDANCE, 0)
     guidance[event_accumulator.TENSORS] = 0
     accumulator = event_accumulator.EventAccumulator(run_dir, size_guidance=guidance)
     accumulator.Reload()

@@ -23,8 +23,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-
-from harness import Harness, ReadBack  # noqa: E402 - tests/backends is on sys.path (conftest)
+from harness import Harness, ReadBack
 
 #: wandb settings that keep test runs quick and quiet
 QUIET_SETTINGS = {

@@ -8,10 +8,9 @@ import time
 import pytest
 
 import autolog
-from autolog.sdk import RecordBackend
 from autolog._dispatch import Dispatcher
-from autolog.sdk import plan_calls
 from autolog.records import Artifact, Metric, Params, RunEnd, RunStart, RunStatus
+from autolog.sdk import RecordBackend, plan_calls
 from autolog.testing import MemoryBackend
 
 

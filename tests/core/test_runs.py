@@ -31,18 +31,16 @@ def test_run_logs_params_metrics_tags_and_ends_finished(memory):
 
 def test_user_exception_marks_run_failed_and_passes_through_unchanged(memory):
     error = ValueError("bad batch")
-    with pytest.raises(ValueError) as caught:
-        with autolog.run() as run:
-            raise error
+    with pytest.raises(ValueError) as caught, autolog.run() as run:
+        raise error
     assert caught.value is error
     autolog.flush(10)
     assert memory.runs[run.run_id].status == "FAILED"
 
 
 def test_keyboard_interrupt_marks_run_killed(memory):
-    with pytest.raises(KeyboardInterrupt):
-        with autolog.run() as run:
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), autolog.run() as run:
+        raise KeyboardInterrupt
     autolog.flush(10)
     assert memory.runs[run.run_id].status == "KILLED"
 

@@ -25,7 +25,7 @@ def test_dataframe_gives_columns_with_mlflow_type_names():
     frame = pd.DataFrame({
         "age": np.array([30, 40], dtype=np.int64), "score": [0.5, 0.7], "city": ["a", "b"],
         "flag": [True, False], "when": pd.to_datetime(["2024-01-01", "2024-01-02"]),
-    })  # fmt: skip
+    })
     columns = infer_signature(frame)["inputs"]["columns"]
     assert [(c["name"], c["type"]) for c in columns] == [
         ("age", "long"), ("score", "double"), ("city", "string"), ("flag", "boolean"), ("when", "datetime"),

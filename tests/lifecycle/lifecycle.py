@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -82,15 +81,15 @@ class Script:
         return subprocess.run(
             [sys.executable, str(self.path), *args],
             cwd=self.folder, env=self.env, capture_output=True, text=True, timeout=timeout,
-        )  # fmt: skip
+        )
 
-    def start(self) -> "Running":
+    def start(self) -> Running:
         """Start it and return a handle to signal it once it prints ``ready``."""
         self.write()
         process = subprocess.Popen(
             [sys.executable, "-u", str(self.path)],
             cwd=self.folder, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        )
         return Running(process)
 
     def client(self) -> Any:

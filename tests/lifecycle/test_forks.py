@@ -60,7 +60,7 @@ def test_a_child_that_calls_autolog_itself_gets_its_own_runs(script):
     assert sorted((r.name, r.status) for r in runs) == [
         ("LogisticRegression", "FINISHED"), ("LogisticRegression", "FINISHED"),
         ("LogisticRegression", "FINISHED"), ("child-2.0", "FINISHED"), ("child-3.0", "FINISHED"),
-    ]  # fmt: skip
+    ]
     fitted = sorted(r.params["C"] for r in runs if r.name == "LogisticRegression")
     assert fitted == ["0.5", "2.0", "3.0"]
     for run in runs:

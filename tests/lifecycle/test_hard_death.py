@@ -70,7 +70,7 @@ def test_os_exit_keeps_everything_logged_a_flush_interval_earlier(script):
     assert sorted((r.name, r.status) for r in runs) == [
         ("LogisticRegression", "FINISHED"), ("LogisticRegression", "FINISHED"),
         ("LogisticRegression", "FINISHED"), ("open", "KILLED"),
-    ]  # fmt: skip
+    ]
     for run in runs:
         if run.name == "LogisticRegression":
             assert len(client.list_artifacts(run.run_id, "plots")) == 3

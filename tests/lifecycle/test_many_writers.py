@@ -29,7 +29,7 @@ def test_four_writers_and_a_reader_share_one_store(script):
         subprocess.Popen(
             [sys.executable, str(first.path), f"w{n}"], cwd=first.folder, env=first.env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        )
         for n in range(4)
     ]
     client = first.client()
@@ -51,7 +51,7 @@ def test_four_writers_and_a_reader_share_one_store(script):
             shown = subprocess.run(
                 [sys.executable, "-m", "autolog.cli", "runs", "--dir", first.tracking_dir, "--max", "200"],
                 capture_output=True, text=True, timeout=60,
-            )  # fmt: skip
+            )
             assert shown.returncode == 0, shown.stderr
             assert "locked" not in shown.stderr
             cli_calls += 1

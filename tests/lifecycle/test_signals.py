@@ -8,9 +8,7 @@ import signal
 import textwrap
 
 import pytest
-
 from lifecycle import TRAINER, autolog_warnings  # this folder is on sys.path (conftest.py)
-
 
 
 def _logged_steps(lines: list[str]) -> list[int]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
 
 import pytest
-
 from autolog.backends.local import LocalBackend
+
 from autolog.client import Client
 from autolog.records import Metric, Params, RunEnd, RunStart, RunStatus, Tags
 

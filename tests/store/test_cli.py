@@ -17,7 +17,7 @@ def two_runs(log_run) -> dict[str, str]:
         "good": log_run("good-run", experiment="exp", params={"lr": "0.1"}, metrics={"accuracy": 0.93, "loss": 0.2},
                         tags={"team": "red"}),
         "bad": log_run("bad-run", experiment="other", params={"lr": "0.5"}, metrics={"accuracy": 0.41}),
-    }  # fmt: skip
+    }
 
 
 def test_runs_prints_a_table_with_ids_names_status_and_metrics(capsys, tracking_dir, two_runs) -> None:
@@ -87,11 +87,11 @@ def test_the_module_runs_as_a_command(tracking_dir, backend, two_runs) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "autolog.cli", "runs", "--dir", tracking_dir, "--filter", "attributes.experiment = 'exp'"],
         capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr
     assert two_runs["good"] in done.stdout and "extra-run" in done.stdout and two_runs["bad"] not in done.stdout
     failed = subprocess.run(
         [sys.executable, "-m", "autolog.cli", "runs", "--dir", tracking_dir, "--filter", "params.x = 1"],
         capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    )
     assert failed.returncode == 2 and "position 11" in failed.stderr

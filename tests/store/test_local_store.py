@@ -11,10 +11,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from autolog.backends.local import LocalBackend, autolog_make_backend
 
 from autolog import config as autolog_config
-from autolog.sdk.backend_base import implements_write_batch
-from autolog.backends.local import LocalBackend, autolog_make_backend
 from autolog.client import Client
 from autolog.records import (
     Artifact,
@@ -27,6 +26,7 @@ from autolog.records import (
     RunStatus,
     Tags,
 )
+from autolog.sdk.backend_base import implements_write_batch
 from autolog.store.schema import SCHEMA_VERSION, SchemaTooNew
 
 
@@ -204,7 +204,7 @@ def test_a_small_model_held_in_memory_is_kept_in_the_database_until_first_read(b
     assert [(a.path, a.is_dir) for a in client.list_artifacts("r")] == [("model", True)]
     assert {(a.path, a.file_size) for a in client.list_artifacts("r", "model")} == {
         ("model/model.pkl", 7), ("model/autolog-model.json", 13),
-    }  # fmt: skip
+    }
     folder = client.artifact_path("r", "model")  # written out on first read, then plain files
     assert _files(folder) == {"model.pkl", "autolog-model.json"}
     assert Path(folder, "model.pkl").read_bytes() == b"\x80pickle"

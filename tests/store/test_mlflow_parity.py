@@ -17,17 +17,19 @@ import base64
 import json
 import math
 import types
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping, Sequence, Union
+from typing import Union
 
 import pytest
 
 pytest.importorskip("mlflow")
 
-from autolog.backends.local import LocalBackend  # noqa: E402
-from autolog.client import Client  # noqa: E402
-from autolog.records import DatasetInput, Metric, Params, RunEnd, RunStart, RunStatus  # noqa: E402
-from autolog.store.filter import SUPERSETS  # noqa: E402
+from autolog.backends.local import LocalBackend
+
+from autolog.client import Client
+from autolog.records import DatasetInput, Metric, Params, RunEnd, RunStart, RunStatus
+from autolog.store.filter import SUPERSETS
 
 BASE = 1_700_000_000.0
 EXPERIMENTS = ("parity-a", "parity-b")
@@ -69,7 +71,7 @@ def _order_run(x: str | None, y: str) -> RunSpec:
         f"{x}/{y}", start=BASE + 100, end=BASE + 101, user="eve",
         metrics={} if x is None else {"x": float(x), "y": float(y)},
         tags={"metric": y}, params={"metric": y},
-    )  # fmt: skip
+    )
 
 
 def _end_run(index: int, end: int | None) -> RunSpec:
@@ -77,7 +79,7 @@ def _end_run(index: int, end: int | None) -> RunSpec:
     return RunSpec(
         str(end), experiment="parity-b", start=BASE + 200 + index / 1000, user="eve",
         end=None if end is None else BASE + 300 + end / 1000, status=None if end is None else "FINISHED",
-    )  # fmt: skip
+    )
 
 
 RUNS: tuple[RunSpec, ...] = (
@@ -150,7 +152,7 @@ RUNS: tuple[RunSpec, ...] = (
             metrics={"acc": NAN, "a": INF, "rmse": -INF}),
     RunSpec("zero", experiment="parity-b", start=BASE + 9, end=BASE + 10, user="gil",
             metrics={"common": 0.0, "measure_a": -12.0, "loss": -0.5, "a": -1e-3, "big": 1e308}),
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -501,7 +503,7 @@ class Stores:
             "id": space(lambda rid: rid), "ID": space(str.upper), "id16": space(lambda rid: rid[:16]),
             "di16": space(lambda rid: rid[-16:]), "uri": space(lambda rid: uris[rid]),
             "URI": space(lambda rid: uris[rid].upper()),
-        }  # fmt: skip
+        }
 
 
 def _ms(seconds: float | None) -> int | None:
@@ -532,7 +534,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
         run = mlflow_client.create_run(
             experiment_ids[spec.experiment], start_time=_ms(spec.start), tags=mlflow_tags,
             run_name=spec.name,
-        )  # fmt: skip
+        )
         run_id = run.info.run_id
         ids.append(run_id)
         by_name.setdefault(spec.name, run_id)
@@ -583,7 +585,7 @@ def ask_mlflow(stores: Stores, case: Case, **paging) -> Outcome:
         runs = stores.mlflow.search_runs(
             stores.experiment_ids, text, ViewType.ALL, order_by=list(case.order_by) or None,
             **{"max_results": 1000, **paging},
-        )  # fmt: skip
+        )
     except Exception as exc:  # MlflowException, or a parser error MLflow lets through
         return exc
     return [run.info.run_id for run in runs]
@@ -646,7 +648,7 @@ def test_both_stores_hold_the_same_runs(stores: Stores) -> None:
 def test_every_case_gets_mlflows_answer_or_a_documented_superset(stores: Stores) -> None:
     verdicts = [judge(stores, case) for case in CASES]
     counts = {kind: sum(v.kind == kind for v in verdicts) for kind in
-              ("accepted by both", "rejected by both", "superset", "differs")}  # fmt: skip
+              ("accepted by both", "rejected by both", "superset", "differs")}
     print(f"\n{len(verdicts)} cases: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
     differing = [v for v in verdicts if v.kind == "differs"]
     for verdict in differing:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from autolog.backends.local import LocalBackend
+
 from autolog.client import Client
 from autolog.records import Metric, RunEnd, RunStart, RunStatus
 

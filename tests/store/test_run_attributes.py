@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from autolog._dispatch import plan_calls
-from autolog.sdk import RecordBackend
 from autolog.client import Dataset
 from autolog.records import DatasetInput, Params, RunEnd, RunStart, RunStatus, Tags
+from autolog.sdk import RecordBackend, plan_calls
 from autolog.store import sqlite as store_sqlite
 
 
@@ -87,7 +86,7 @@ def test_datasets_are_stored_once_per_name_and_digest_and_read_back(backend, cli
         DatasetInput("r", "iris-test", "def456", "eval"),
         DatasetInput("r", "extra", "0", ""),
         RunEnd("r", RunStatus.FINISHED, 2.0),
-    ])  # fmt: skip
+    ])
     assert client.get_run("r").datasets == (
         Dataset("iris", "abc123", "training", "pandas", '{"cols": 4}', '{"rows": 150}'),
         Dataset("iris-test", "def456", "eval"),
@@ -117,7 +116,7 @@ def test_dataset_filters_hold_when_one_of_the_runs_datasets_matches(backend, cli
         DatasetInput("b", "iris-v2", "d2", "eval"),
         RunStart("c", "Default", "c", 3.0), DatasetInput("c", "wine", "d3", ""),
         RunStart("d", "Default", "d", 4.0), Params("d", {"x": "1"}),
-    ])  # fmt: skip
+    ])
     assert set(names(client.search_runs(filter_string=filter_string))) == expected
 
 
@@ -126,7 +125,7 @@ def test_the_dispatcher_hands_datasets_to_log_dataset_which_backends_may_ignore(
     calls = plan_calls([RunStart("r", "Default", "run", 1.0), dataset, Params("r", {"a": "1"})])
     assert [(method, len(part)) for method, _args, part in calls] == [
         ("start_run", 1), ("log_dataset", 1), ("log_params", 1),
-    ]  # fmt: skip
+    ]
     assert calls[1][1] == (dataset,)
     assert RecordBackend().log_dataset(dataset) is None
     assert dataset.context == "training"

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from autolog.backends.local import LocalBackend
+
 from autolog.client import Client
 from autolog.records import DatasetInput, RunStart
 from autolog.store import schema
@@ -56,7 +57,7 @@ def test_a_version_1_store_migrates_to_the_current_version_and_keeps_its_runs(tm
     assert "user_id" in _columns(conn, "runs")
     assert _columns(conn, "datasets") == [
         "run_pk", "name", "digest", "context", "source_type", "schema", "profile",
-    ]  # fmt: skip
+    ]
     indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "runs_by_start_ms" in indexes
     assert _columns(conn, "plots") == ["run_pk", "path", "spec"]  # version 3: plots as data

@@ -26,7 +26,7 @@ def runs(log_run) -> dict[str, str]:
                          metrics={"acc": 0.95, "my key": 7.0}, start_time=base + 3),
         "delta": log_run("Alpha-2", experiment="nlp", params={"lr": "0.1"}, start_time=base + 4,
                          status=None),
-    }  # fmt: skip
+    }
     ids["child"] = log_run("child", experiment="nlp", parent_run_id=ids["gamma"], start_time=base + 5)
     return ids
 
@@ -104,7 +104,7 @@ def test_a_nan_metric_satisfies_not_equal_and_sorts_after_every_number(backend, 
 
 def test_runs_started_in_the_same_millisecond_are_ordered_by_run_id(backend, client) -> None:
     backend.write_batch([RunStart(run_id, "Default", run_id, 100.0001 + index / 10_000)
-                         for index, run_id in enumerate(["c", "a", "b"])])  # fmt: skip
+                         for index, run_id in enumerate(["c", "a", "b"])])
     assert names(client.search_runs()) == ["a", "b", "c"]
     assert names(client.search_runs(filter_string="start_time = 100000")) == ["a", "b", "c"]
 

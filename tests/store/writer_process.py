@@ -13,6 +13,7 @@ import sys
 import time
 
 from autolog.backends.local import LocalBackend
+
 from autolog.records import Metric, Params, RunEnd, RunStart, RunStatus, Tags
 
 

@@ -1,14 +1,16 @@
-"""An example third-party autolog backend: every record as one JSON line in a file."""
+"""An example third-party autolog backend: every record as one JSON line in a file.
+
+Written against ``autolog.sdk`` alone, the public tree for plugins.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Sequence
 
-from autolog import Backend, hookimpl
-from autolog.records import Record
+from autolog.sdk import Backend, Record, hookimpl
 
 #: Lets autolog list this backend in messages about unknown backend names.
 BACKEND_NAMES = ("jsonl",)
@@ -25,7 +27,7 @@ class JsonlBackend(Backend):
 
     def write_batch(self, batch: Sequence[Record]) -> None:
         if self._file is None:
-            self._file = open(self.path, "a", encoding="utf-8")
+            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - open until close()
         lines = [json.dumps({"type": type(r).__name__, **asdict(r)}, default=str) for r in batch]
         self._file.write("\n".join(lines) + "\n")
 

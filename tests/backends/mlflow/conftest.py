@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -14,8 +15,8 @@ pytest.importorskip("mlflow")
 
 
 
-from driver import BackendDriver  # noqa: E402 - tests/backends is on sys.path (its conftest)
-import harness_mlflow  # noqa: E402 - tests/backends is on sys.path (its conftest)
+import harness_mlflow
+from driver import BackendDriver
 
 
 @pytest.fixture(scope="session", autouse=True)

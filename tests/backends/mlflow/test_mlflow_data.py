@@ -6,8 +6,8 @@ import math
 import warnings
 
 import pytest
-
 from autolog.backends.mlflow import TRUNCATION_MARKER, sanitize_key
+
 from autolog.records import ArtifactKind
 
 
@@ -105,9 +105,9 @@ def test_rejected_names_are_sanitised_consistently(driver, client):
 
     run_id = driver.start()
     with pytest.warns(UserWarning, match="MLflow does not accept the name"):
-        driver.params(run_id, {k: "1" for k in odd})
+        driver.params(run_id, dict.fromkeys(odd, "1"))
     driver.metrics(run_id, [(k, 1.0, 0) for k in odd] + [("eval:loss", 2.0, 1)])
-    driver.tags(run_id, {k: "t" for k in odd})
+    driver.tags(run_id, dict.fromkeys(odd, "t"))
     driver.end(run_id)
 
     run = driver.mlflow_run(run_id)

@@ -54,7 +54,7 @@ def sklearn_model_dir(path, estimator, X, *, with_signature=True):
         "", str(path), "model", "sklearn",
         signature if with_signature else None, example,
         (f"scikit-learn=={sklearn.__version__}",), {"estimator": "LogisticRegression"},
-    )  # fmt: skip
+    )
 
 
 def _has_sklearn_loader():
@@ -67,7 +67,7 @@ def _has_sklearn_loader():
 
 def with_run(record, run_id, artifact_path="model"):
     return ModelRecord(run_id, record.local_path, artifact_path, record.flavor, record.signature,
-                       record.input_example, record.requirements, record.metadata)  # fmt: skip
+                       record.input_example, record.requirements, record.metadata)
 
 
 def test_sklearn_model_loads_with_mlflow_sklearn_and_pyfunc(driver, tracking_uri, fitted, tmp_path, client):
@@ -132,7 +132,7 @@ def test_other_flavors_are_logged_as_their_directory(driver, tmp_path):
     (staged / "model" / "config.json").write_text("{}")
     (staged / "model" / "model.safetensors").write_bytes(b"\0" * 16)
     write_model_meta(str(staged), flavor="transformers", loader="autolog.integrations.transformers.flavor:load",
-                     files={"model": "model"})  # fmt: skip
+                     files={"model": "model"})
     run_id = driver.start("train")
     driver.call("log_model", ModelRecord(run_id, str(staged), "model", "transformers"))
     driver.end(run_id)
@@ -223,7 +223,7 @@ def test_model_input_and_signature_conversion():
     frame = to_input_example({"columns": ["a", "b"], "data": [[1, 2.5]]}, warnings_seen.append)
     assert list(frame.columns) == ["a", "b"] and frame.shape == (1, 2)
     rows = to_input_example({"columns": ["x0", "x1", "x2"], "data": [[1, 2, 3]]}, warnings_seen.append,
-                            {"inputs": single})  # fmt: skip
+                            {"inputs": single})
     assert rows.dtype == np.float32 and rows.shape == (1, 3)
 
 
@@ -239,7 +239,7 @@ def test_sklearn_model_fitted_on_an_array_predicts_arrays_through_pyfunc(driver,
     (staged / "model.pkl").write_bytes(pickle.dumps(estimator))
     signature, example = infer_signature(X, estimator.predict(X[:5])), input_example(X)
     write_model_meta(str(staged), flavor="sklearn", loader="autolog.integrations.sklearn.flavor:load",
-                     files={"model": "model.pkl"}, signature=signature, input_example=example)  # fmt: skip
+                     files={"model": "model.pkl"}, signature=signature, input_example=example)
     run_id = driver.start("fit")
     driver.call("log_model", ModelRecord(run_id, str(staged), "model", "sklearn", signature, example))
     driver.end(run_id)

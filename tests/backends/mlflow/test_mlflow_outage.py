@@ -6,10 +6,9 @@ from __future__ import annotations
 import time
 import warnings
 
-import pytest
+import harness_mlflow  # tests/backends is on sys.path (its conftest)
 
 import autolog
-import harness_mlflow  # tests/backends is on sys.path (its conftest)
 
 
 def _enable(tracking_uri, tmp_path, retry_seconds):

@@ -12,8 +12,8 @@ pytest.importorskip("tensorboard")
 
 
 
-from driver import BackendDriver  # noqa: E402 - tests/backends is on sys.path (its conftest)
-import harness_tensorboard  # noqa: E402 - tests/backends is on sys.path (its conftest)
+import harness_tensorboard
+from driver import BackendDriver
 
 
 class Driver(BackendDriver):

@@ -234,6 +234,7 @@ print(sorted(m for m in ("tensorflow", "torch") if m in sys.modules))
 
 def test_the_hook_builds_the_backend_from_backend_options(tmp_path: Path) -> None:
     from autolog.backends import tensorboard as module
+
     from autolog.config import resolve
 
     config = resolve(backend_options={"tensorboard": {"log_dir": str(tmp_path)}})
@@ -243,8 +244,9 @@ def test_the_hook_builds_the_backend_from_backend_options(tmp_path: Path) -> Non
 
 
 def test_end_to_end_through_autolog(tmp_path: Path, harness: Any) -> None:
-    import autolog
     from autolog.backends.tensorboard import parse_markdown_table
+
+    import autolog
 
     log_dir = tmp_path / "tb-e2e"
     autolog.autolog(backends=["tensorboard"], backend_options={"tensorboard": {"log_dir": str(log_dir)}})

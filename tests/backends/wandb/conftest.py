@@ -4,8 +4,9 @@ everything else in one worker thread), then reads runs back from their offline f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -13,8 +14,8 @@ pytest.importorskip("wandb")
 
 
 
-from driver import BackendDriver  # noqa: E402 - tests/backends is on sys.path (its conftest)
-import harness_wandb  # noqa: E402 - tests/backends is on sys.path (its conftest)
+import harness_wandb
+from driver import BackendDriver
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("wandb")
 
-from autolog.records import Metric, RunEnd, RunStart, RunStatus  # noqa: E402
+from autolog.records import Metric, RunEnd, RunStart, RunStatus
 
 
 def test_metric_after_end_resumes_the_same_run_in_the_same_project(tmp_path):

@@ -64,7 +64,7 @@ def test_metrics_are_named_like_transformers_and_plotted_against_the_global_step
             ("eval_loss", 0.8, 20), ("eval_accuracy", 0.6, 20),
             ("test_f1", 0.5, 20), ("train_runtime", 12.5, 20), ("custom/acc", 0.4, 20),
         ],
-    )  # fmt: skip
+    )
     driver.end(run_id)
 
     run = driver.read(run_id)
@@ -271,7 +271,6 @@ def test_without_credentials_or_mode_runs_go_offline_with_one_warning(
 
 def test_with_netrc_credentials_the_mode_is_left_to_wandb(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import wandb
-
     from autolog.backends.wandb import WandbBackend
 
     monkeypatch.delenv("WANDB_MODE")
@@ -326,6 +325,7 @@ def test_importing_the_backend_imports_no_sdk() -> None:
 
 def test_the_hook_builds_the_backend_from_backend_options() -> None:
     from autolog.backends import wandb as module
+
     from autolog.config import resolve
 
     config = resolve(backend_options={"wandb": {"project": "p", "mode": "offline", "prefix_metrics": False}})

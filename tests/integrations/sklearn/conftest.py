@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from autolog.integrations.sklearn import uninstrument
 
 import autolog
-from autolog import _background, _session, _safety
-from autolog.integrations.sklearn import uninstrument
+from autolog import _background, _safety, _session
 from autolog.testing import MemoryBackend, MemoryRun
 
 

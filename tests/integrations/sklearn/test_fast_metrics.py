@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from autolog.integrations.sklearn import _fast, _metrics, _plots
+from autolog.integrations.sklearn._metrics import Snapshot
 from sklearn import metrics
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from autolog import AutologWarning
-from autolog.integrations.sklearn import _fast, _metrics, _plots
-from autolog.integrations.sklearn._metrics import Snapshot
 
 CLASSIFIER_KEYS = (
     "training_accuracy_score",
@@ -46,7 +46,7 @@ def _value(compute_value: Any) -> float | None:
         warnings.simplefilter("ignore")
         try:
             value = float(compute_value())
-        except Exception:  # noqa: BLE001 - sklearn refusing is an expected outcome here
+        except Exception:
             return None
     return value if math.isfinite(value) else None
 
@@ -269,7 +269,7 @@ def test_labels_arrive_in_any_order_and_only_the_classes_are_sorted():
     proba = np.array(
         [[0.1, 0.6, 0.3], [0.8, 0.1, 0.1], [0.2, 0.5, 0.3], [0.1, 0.2, 0.7],
          [0.2, 0.3, 0.5], [0.6, 0.2, 0.2], [0.3, 0.4, 0.3], [0.1, 0.8, 0.1]]
-    )  # fmt: skip
+    )
     assert_fast_matches(Snapshot("classifier", "T", None, y, y_pred, proba, None, classes))
 
 

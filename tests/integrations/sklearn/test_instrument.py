@@ -6,13 +6,13 @@ import pickle
 
 import numpy as np
 import pytest
+from autolog.integrations.sklearn import instrument, uninstrument
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import autolog
 from autolog import _session, config
 from autolog.sdk import is_patched
-from autolog.integrations.sklearn import instrument, uninstrument
 from autolog.testing import MemoryBackend
 
 

@@ -9,12 +9,12 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 import pytest
+from autolog.integrations.sklearn.flavor import load
 from sklearn.linear_model import LinearRegression, LogisticRegression, SGDRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import autolog
-from autolog.integrations.sklearn.flavor import load
 from autolog.model_format import MODEL_META_FILE
 
 

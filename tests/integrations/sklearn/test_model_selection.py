@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
 from sklearn import model_selection as ms
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import LearningCurveDisplay
 from sklearn.model_selection import cross_val_score as cross_val_score_imported_before_autolog
 

@@ -7,10 +7,10 @@ import time
 
 import numpy as np
 from joblib import Parallel, delayed, parallel_backend
+from sklearn import model_selection
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import BaggingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn import model_selection
 from sklearn.model_selection import GridSearchCV
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-WORDS = "the a good bad movie film great awful plot acting was is really not quite fun dull".split()
+WORDS = ["the", "a", "good", "bad", "movie", "film", "great", "awful", "plot", "acting", "was", "is", "really", "not", "quite", "fun", "dull"]
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
 
 

@@ -9,7 +9,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from autolog.integrations.transformers import _capture
 
 

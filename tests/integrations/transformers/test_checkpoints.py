@@ -6,10 +6,11 @@ import json
 import os
 
 import pytest
+from autolog.integrations.transformers import AutologCallback, _checkpoints
 
 import autolog
-from autolog import _session, config as _config
-from autolog.integrations.transformers import AutologCallback, _checkpoints
+from autolog import _session
+from autolog import config as _config
 from autolog.testing import MemoryBackend
 
 

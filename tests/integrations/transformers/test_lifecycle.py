@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from autolog.integrations.transformers import AutologCallback
 
 import autolog
-from autolog import _session, config as _config
+from autolog import _session
+from autolog import config as _config
 from autolog.sdk import is_patched
-from autolog.integrations.transformers import AutologCallback
 from autolog.testing import MemoryBackend
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from autolog.integrations.transformers import LoadedModel
 
 import autolog
-from autolog.integrations.transformers import LoadedModel
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import os
 
 import numpy as np
 import pytest
+from autolog.integrations.transformers import AutologCallback
 
 import autolog
 from autolog.sdk import is_patched
-from autolog.integrations.transformers import AutologCallback
 
 
 def _callbacks_of(trainer) -> list[AutologCallback]:
