@@ -39,6 +39,15 @@ def status_for(exc: BaseException | None) -> RunStatus:
     return RunStatus.FAILED
 
 
+def interrupted_status(exc: BaseException) -> RunStatus:
+    """The status of a run whose *logging* (not the user's call) ``exc`` interrupted: KILLED for
+    Ctrl-C, else the outcome of ``sys.exit`` or FAILED for other process-ending exceptions; an
+    autolog error (an ``Exception``, already reported) leaves the user's successful call FINISHED."""
+    if isinstance(exc, Exception):
+        return RunStatus.FINISHED
+    return status_for(exc)
+
+
 class Run:
     """A run that records can be logged to. Use as ``with autolog.run() as run:``.
 

@@ -30,7 +30,6 @@ class ArtifactKind(str, enum.Enum):
     CHECKPOINT = "checkpoint"
     MODEL = "model"
     PLOT = "plot"
-    DATA = "data"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,7 +54,6 @@ class MemoryBackend(RecordBackend):
         self.calls: list[str] = []
         self.flushes = 0
         self.closed = False
-        self._lock = threading.Lock()
         self._keep = tempfile.mkdtemp(prefix="autolog-memory-") if keep_files else None
 
     def start_run(self, run: RunStart) -> None:

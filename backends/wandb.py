@@ -261,7 +261,7 @@ class WandbBackend(RecordBackend):
         elif kind == "model":
             name, art_type = _model_artifact_name(wid, logical), "model"
         else:
-            name, art_type = f"run-{wid}-{logical}", "dataset" if kind == "data" else "file"
+            name, art_type = f"run-{wid}-{logical}", "file"
         metadata = {"autolog_run_id": artifact.run_id, "artifact_path": logical, "kind": kind}
         self._log_files(state.run, name, art_type, path, metadata, aliases)
 

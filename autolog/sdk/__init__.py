@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from autolog import plots
     from autolog._exit import Outcome
-    from autolog._runs import active_run, status_for
+    from autolog._runs import active_run, interrupted_status, status_for
     from autolog._safety import AutologWarning, exception_safe, report_internal_error, warn_once
     from autolog.config import Config
     from autolog.model_format import MODEL_META_FILE, model_meta_json, read_model_meta, write_model_meta
@@ -99,7 +99,7 @@ _WHERE = {
     "plan_calls": "autolog.sdk.backend_base",
     "hookimpl": "autolog.sdk.hookspecs",
     "AutologgedRun": "autolog.sdk.runs", "start_autologged_run": "autolog.sdk.runs",
-    "active_run": "autolog._runs", "status_for": "autolog._runs",
+    "active_run": "autolog._runs", "status_for": "autolog._runs", "interrupted_status": "autolog._runs",
     "infer_signature": "autolog.signature", "input_example": "autolog.signature",
 }
 for _name in ("Artifact", "ArtifactKind", "DatasetInput", "Metric", "ModelRecord", "Params", "Plot",
@@ -163,6 +163,7 @@ __all__ = [
     "in_patched_call",
     "infer_signature",
     "input_example",
+    "interrupted_status",
     "is_active",
     "is_autolog_wrapper",
     "is_patched",

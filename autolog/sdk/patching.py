@@ -136,6 +136,7 @@ def safe_wrapper(
             try:
                 state = hooks.before(instance, args, kwargs)
             except Exception as exc:  # noqa: BLE001
+                _reraise_interruption(exc)
                 report_internal_error(f"{integration} autologging (before the call)", exc)
             try:
                 result = wrapped(*args, **kwargs)
@@ -144,18 +145,32 @@ def safe_wrapper(
                     try:
                         hooks.error(state, exc)
                     except Exception as inner:  # noqa: BLE001
+                        _reraise_interruption(inner)
                         report_internal_error(f"{integration} autologging (after an error)", inner)
                 raise
             if state is not None:
                 try:
                     hooks.after(state, result)
                 except Exception as exc:  # noqa: BLE001
+                    _reraise_interruption(exc)
                     report_internal_error(f"{integration} autologging (after the call)", exc)
             return result
         finally:
             _in_patched_call.reset(token)
 
     return wrapper
+
+
+def _reraise_interruption(exc: BaseException) -> None:
+    """If autolog's error happened while handling a Ctrl-C or ``sys.exit`` (its context), raise
+    that instead: an autolog bug must never swallow the user's interruption."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc.__context__
+    while cause is not None and id(cause) not in seen:
+        if not isinstance(cause, Exception):
+            raise cause
+        seen.add(id(cause))
+        cause = cause.__context__
 
 
 class Patcher:

@@ -13,7 +13,7 @@ unchanged.
 from __future__ import annotations
 
 import threading
-import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,7 @@ from autolog.sdk import (
     AutologgedRun,
     infer_signature,
     input_example,
+    interrupted_status,
     report_internal_error,
     start_autologged_run,
     status_for,
@@ -78,8 +79,10 @@ class FitHooks:
     def after(self, state: FitState, result: Any) -> None:
         try:
             log_fitted(state, self.method, result)
-        finally:
-            state.run.end()  # only a run this call opened
+        except BaseException as exc:
+            state.run.end(interrupted_status(exc))
+            raise
+        state.run.end()  # only a run this call opened
 
     def error(self, state: FitState, exc: BaseException) -> None:
         state.run.end(status_for(exc))
@@ -218,13 +221,19 @@ def _method(estimator: Any, name: str) -> Any:
 
 
 _steps_lock = threading.Lock()
-_steps: weakref.WeakKeyDictionary[Any, dict[int, int]] = weakref.WeakKeyDictionary()
+#: run id -> estimator id -> last step (the most recent runs only: no weakref callbacks, which
+#: would run inside the user's code when a run is freed)
+_steps: OrderedDict[str, dict[int, int]] = OrderedDict()
+MAX_STEP_RUNS = 1000
 
 
 def _partial_fit_step(run: AutologgedRun, estimator: Any) -> int:
     """In a run opened by the user, successive ``partial_fit`` calls log at steps 0, 1, 2..."""
     with _steps_lock:
-        per_run = _steps.setdefault(run.run, {})
+        per_run = _steps.setdefault(run.run_id, {})
+        _steps.move_to_end(run.run_id)
+        while len(_steps) > MAX_STEP_RUNS:
+            _steps.popitem(last=False)
         step = per_run.get(id(estimator), -1) + 1
         per_run[id(estimator)] = step
     return step

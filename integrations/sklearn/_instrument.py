@@ -50,19 +50,14 @@ def instrument(estimator: Any = None) -> Any:
     _patch.ensure_installed()
     if estimator is None:
         return InstrumentBlock()
-    key = id(estimator)
-
-    def forget(ref: weakref.ref[Any], key: int = key) -> None:
-        with _lock:
-            if _instrumented.get(key) is ref:
-                del _instrumented[key]
-
     try:
-        ref = weakref.ref(estimator, forget)
+        ref = weakref.ref(estimator)  # no callback: it would run inside the user's code at GC
     except TypeError:
         raise TypeError(f"cannot instrument {type(estimator).__name__}: it does not support weak references") from None
     with _lock:
-        _instrumented[key] = ref
+        for key in [key for key, entry in _instrumented.items() if entry() is None]:
+            del _instrumented[key]
+        _instrumented[id(estimator)] = ref
     return estimator
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from autolog.integrations.sklearn import _options, _params
 
-from autolog.sdk import report_internal_error, start_autologged_run, status_for
+from autolog.sdk import interrupted_status, report_internal_error, start_autologged_run, status_for
 
 if TYPE_CHECKING:
     from autolog.sdk import Patcher
@@ -74,8 +74,10 @@ class FunctionHooks:
     def after(self, run: Any, result: Any) -> None:
         try:
             _log_result(run, self.function, result)
-        finally:
-            run.end()
+        except BaseException as exc:
+            run.end(interrupted_status(exc))
+            raise
+        run.end()
 
     def error(self, run: Any, exc: BaseException) -> None:
         run.end(status_for(exc))

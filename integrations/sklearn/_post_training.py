@@ -45,6 +45,9 @@ _METRIC_EXTRA = ("matthews_corrcoef",)
 
 _lock = threading.Lock()
 _models: dict[int, tuple[weakref.ref[Any], Run]] = {}
+#: sweep dead models from ``_models`` once it holds this many entries (then twice the live ones)
+MIN_SWEEP = 256
+_sweep_at = [MIN_SWEEP]
 _predictions: OrderedDict[int, tuple[Callable[[], Any], Run, str]] = OrderedDict()
 _datasets: OrderedDict[str, dict[str, list[int]]] = OrderedDict()
 _calls: dict[tuple[str, str], int] = {}
@@ -60,20 +63,22 @@ def clear() -> None:
 
 
 def remember_model(model: Any, run: Run) -> None:
-    """``model`` was fitted by a logged call into ``run``: its evaluations log there."""
-    key = id(model)
+    """``model`` was fitted by a logged call into ``run``: its evaluations log there.
 
-    def forget(ref: weakref.ref[Any], key: int = key) -> None:
-        with _lock:
-            if _models.get(key, (None,))[0] is ref:
-                del _models[key]
-
+    Weak references carry no callback: a callback runs when the garbage collector frees the
+    model, in the middle of the user's code, where a Ctrl-C arriving would be swallowed (Python
+    ignores exceptions in weakref callbacks). Dead entries are swept as the table grows instead.
+    """
     try:
-        ref = weakref.ref(model, forget)
+        ref = weakref.ref(model)
     except TypeError:  # a __slots__ estimator without __weakref__: no post-training metrics
         return
     with _lock:
-        _models[key] = (ref, run)
+        _models[id(model)] = (ref, run)
+        if len(_models) >= _sweep_at[0]:
+            for key in [key for key, (entry, _run) in _models.items() if entry() is None]:
+                del _models[key]
+            _sweep_at[0] = max(2 * len(_models), MIN_SWEEP)
 
 
 def run_of(model: Any) -> Run | None:
@@ -174,7 +179,7 @@ def is_metric_function(name: str, value: Any) -> bool:
 def _remember_prediction(result: Any, run: Run, dataset: str) -> None:
     key = id(result)
     try:
-        ref: Callable[[], Any] = weakref.ref(result, functools.partial(_forget_prediction, key))
+        ref: Callable[[], Any] = weakref.ref(result)  # no callback: see remember_model
     except TypeError:  # lists, tuples: hold them (the table is small and bounded)
         ref = functools.partial(_identity, result)
     with _lock:
@@ -182,13 +187,6 @@ def _remember_prediction(result: Any, run: Run, dataset: str) -> None:
         _predictions.move_to_end(key)
         while len(_predictions) > MAX_PREDICTIONS:
             _predictions.popitem(last=False)
-
-
-def _forget_prediction(key: int, ref: Any) -> None:
-    with _lock:
-        entry = _predictions.get(key)
-        if entry is not None and entry[0] is ref:
-            del _predictions[key]
 
 
 def _log(run: Run, base: str, dataset: str, value: Any) -> None:

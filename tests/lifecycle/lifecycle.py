@@ -124,8 +124,14 @@ class Running:
         self.process.send_signal(signum)
 
     def finish(self, timeout: float = 120) -> tuple[int, str, str]:
-        """Wait for the end; return (return code, the rest of stdout, stderr)."""
-        out, err = self.process.communicate(timeout=timeout)
+        """Wait for the end; return (return code, the rest of stdout, stderr). A script still
+        running after ``timeout`` is killed (no stray process outlives its test) and the test fails."""
+        try:
+            out, err = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, err = self.process.communicate()
+            raise AssertionError(f"the script did not end within {timeout:g}s; stderr:\n{err[-3000:]}") from None
         return self.process.returncode, out, err
 
 

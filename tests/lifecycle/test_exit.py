@@ -181,17 +181,13 @@ def test_an_uncaught_keyboard_interrupt_kills_the_open_runs(script):
 
 
 def test_exit_waits_only_as_long_as_delivery_needs(script):
-    # A slow flush interval: the exit sequence must deliver at once, not wait for the next tick.
+    # An hour's flush interval and exit timeout: an exit that waited for the next delivery tick
+    # would run into the subprocess timeout; delivering at once, it ends in moments.
     user = script("""
-        autolog.autolog(flush_interval=60)
-        began = time.monotonic()
+        autolog.autolog(flush_interval=3600, exit_flush_timeout=3600)
         LogisticRegression().fit(X, y)
-        import atexit
-        atexit.register(lambda: print(f"exit-took {time.monotonic() - began:.2f}", flush=True))
     """)
-    done = user.run()
+    done = user.run(timeout=240)
     assert done.returncode == 0, done.stderr
-    took = float(done.stdout.split()[-1])
-    assert took < 20, took  # far below the 60 s interval (and the 30 s exit timeout)
     (run,) = user.client().search_runs()
     assert run.status == "FINISHED"

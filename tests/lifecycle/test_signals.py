@@ -98,7 +98,7 @@ def test_a_second_sigterm_during_the_exit_flush_ends_the_process_at_once(script)
             name = "hanging"
             def log_metrics(self, run_id, metrics):
                 threading.Event().wait()
-        autolog.autolog(backends=["local", Hanging()], exit_flush_timeout=120)
+        autolog.autolog(backends=["local", Hanging()], exit_flush_timeout=3600)
         run = autolog.run(name="manual")
         run.log_metric("loss", 0.5)
         print("ready", flush=True)
@@ -111,10 +111,8 @@ def test_a_second_sigterm_during_the_exit_flush_ends_the_process_at_once(script)
     time.sleep(1.5)  # the hanging backend is now stuck in its call
     running.signal(signal.SIGTERM)
     time.sleep(1.0)
-    began = time.monotonic()
     running.signal(signal.SIGTERM)
-    code, _out, _err = running.finish(timeout=60)
+    code, _out, _err = running.finish(timeout=120)  # far below the script's hour-long exit timeout
     assert code == -signal.SIGTERM
-    assert time.monotonic() - began < 30  # not the 120 s exit timeout
     (run,) = user.client().search_runs()
     assert run.status in ("KILLED", "FINISHED") and run.metrics == {"loss": 0.5}
