@@ -110,7 +110,14 @@ def load_model(uri: str, tracking_dir: str | None = None) -> Any:
         meta = read_model_meta(directory)
     except FileNotFoundError:
         raise ValueError(f"{uri!r} is not an autolog model (no {MODEL_META_FILE} in {directory})") from None
-    loader_name = _RENAMED_LOADERS.get(meta["loader"], meta["loader"])
-    module_name, _, func_name = loader_name.partition(":")
-    loader = getattr(importlib.import_module(module_name), func_name)
-    return loader(directory)
+    return model_loader(meta)(directory)
+
+
+def model_loader(meta: Mapping[str, Any]) -> Any:
+    """The function a model directory's ``loader`` names (``"module:function"``), older names
+    mapped to their current ones; ``ImportError``/``AttributeError`` when it cannot be found."""
+    name = str(meta.get("loader", ""))
+    module_name, _, func_name = _RENAMED_LOADERS.get(name, name).partition(":")
+    if not module_name or not func_name:
+        raise ImportError(f"model loader {name!r} is not of the form 'module:function'")
+    return getattr(importlib.import_module(module_name), func_name)

@@ -17,23 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-_NUMPY_TO_COLUMN = {
-    "bool": "boolean",
-    "int8": "integer",
-    "int16": "integer",
-    "int32": "integer",
-    "uint8": "integer",
-    "uint16": "integer",
-    "int64": "long",
-    "uint32": "long",
-    "uint64": "long",
-    "float16": "float",
-    "float32": "float",
-    "float64": "double",
-    "object": "string",
-    "str": "string",
-    "bytes": "binary",
-}
+from autolog.sdk.policy import DTYPE_KINDS
+
+_NUMPY_TO_COLUMN = DTYPE_KINDS
 
 
 def column_type(dtype: Any) -> str:

@@ -47,7 +47,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from autolog.sdk import Backend, RecordBackend, hookimpl
+from autolog.sdk import Backend, RecordBackend, artifact_destination, hookimpl
 
 if TYPE_CHECKING:
     from autolog.sdk import Artifact, Config, Metric, ModelRecord, RunEnd, RunStart
@@ -286,8 +286,12 @@ def hparam_value(value: str) -> bool | float | str:
 
 
 def _logical_path(artifact_path: str | None, local_path: str) -> str:
-    """Where the local store would put it: ``artifact_path``, else the source's base name."""
-    return (artifact_path or "").strip("/") or os.path.basename(os.path.normpath(local_path))
+    """Where the local store would put it (the SDK's one rule), or the plain name when it would
+    refuse the path."""
+    try:
+        return artifact_destination(local_path, artifact_path)
+    except ValueError:
+        return (artifact_path or "").strip("/") or os.path.basename(os.path.normpath(local_path))
 
 
 def _frame(data: bytes) -> bytes:

@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-from autolog.sdk import Backend, RecordBackend, hookimpl, warn_once
+from autolog.sdk import Backend, RecordBackend, artifact_destination, hookimpl, warn_once
 
 if TYPE_CHECKING:
     from autolog.sdk import Artifact, Config, Metric, ModelRecord, RunEnd, RunStart
@@ -252,7 +252,10 @@ class WandbBackend(RecordBackend):
             _warn(f"artifact {path!r} no longer exists; not logged to W&B.")
             return
         state = self._state(artifact.run_id)
-        logical = (artifact.artifact_path or "").strip("/") or os.path.basename(os.path.normpath(path))
+        try:
+            logical = artifact_destination(path, artifact.artifact_path)  # the SDK's one rule
+        except ValueError:
+            logical = (artifact.artifact_path or "").strip("/") or os.path.basename(os.path.normpath(path))
         aliases = list(artifact.aliases)
         wid = state.run.id
         if kind == "checkpoint":

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from autolog._runs import active_run, interrupted_status, status_for
     from autolog._safety import AutologWarning, exception_safe, report_internal_error, warn_once
     from autolog.config import Config
-    from autolog.model_format import MODEL_META_FILE, model_meta_json, read_model_meta, write_model_meta
+    from autolog.model_format import MODEL_META_FILE, model_loader, model_meta_json, read_model_meta, write_model_meta
     from autolog.records import (
         Artifact,
         ArtifactKind,
@@ -92,6 +92,7 @@ _WHERE = {
     "Outcome": "autolog._exit", "Config": "autolog.config",
     "MODEL_META_FILE": "autolog.model_format", "model_meta_json": "autolog.model_format",
     "read_model_meta": "autolog.model_format", "write_model_meta": "autolog.model_format",
+    "model_loader": "autolog.model_format",
     "current_config": "autolog.sdk._process", "logging_here": "autolog.sdk._process",
     "on_exit": "autolog.sdk._process", "plugin_params": "autolog.sdk._process",
     "plugin_tags": "autolog.sdk._process",
@@ -172,6 +173,7 @@ __all__ = [
     "logging_here",
     "metric_step",
     "metric_value",
+    "model_loader",
     "model_meta_json",
     "new_run_id",
     "on_exit",

@@ -37,7 +37,7 @@ DTYPE_KINDS = {
     "int8": "integer", "int16": "integer", "int32": "integer", "int64": "long",
     "uint8": "integer", "uint16": "integer", "uint32": "long", "uint64": "long",
     "float16": "float", "float32": "float", "float64": "double",
-    "str": "string", "object": "string", "datetime64": "datetime",
+    "str": "string", "object": "string", "bytes": "binary",
 }
 
 _rng = random.Random()

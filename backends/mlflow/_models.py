@@ -8,7 +8,6 @@ save that fails, is uploaded as the directory autolog wrote.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import pickle
@@ -16,7 +15,7 @@ import shutil
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from autolog.sdk import MODEL_META_FILE, read_model_meta
+from autolog.sdk import MODEL_META_FILE, model_loader, read_model_meta
 
 if TYPE_CHECKING:
     from mlflow.models import ModelSignature
@@ -107,9 +106,8 @@ def load_estimator(directory: str) -> Any:
     """The object in an autolog model directory: through its ``loader`` when importable, else by
     unpickling ``files["model"]``."""
     meta = read_model_meta(directory)
-    module_name, _, func_name = str(meta.get("loader", "")).partition(":")
     try:
-        loader = getattr(importlib.import_module(module_name), func_name)
+        loader = model_loader(meta)
     except (ImportError, AttributeError, ValueError):
         loader = None
     if loader is not None:

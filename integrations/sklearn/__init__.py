@@ -34,13 +34,15 @@ What is recorded
   as the model ``best_estimator``, and child runs for the ``max_tuning_runs`` best candidates.
 * The model: pickled once right after the fit, saved as ``model`` (``autolog.load_model(
   "runs:/<run_id>/model")``) with a signature and an input example of the first 5 rows.
-* Plots (classifiers, with matplotlib): ``plots/training_confusion_matrix.png``; binary also
-  ``plots/training_roc_curve.png`` and ``plots/training_precision_recall_curve.png``.
+* Plots (classifiers), as their data: ``plots/training_confusion_matrix``; binary also
+  ``plots/training_roc_curve`` and ``plots/training_precision_recall_curve`` (rendered to
+  ``.png`` when first viewed; see ``_plots``).
 * Post-training metrics: ``accuracy_score(y_test, model.predict(X_test))`` after a logged fit
   logs ``accuracy_score_X_test`` to the model's run (see ``_post_training``).
 
-The caller's thread does only what needs the live estimator or the user's data (predictions,
-pickling, the first rows); metrics, files and plots are finished on autolog's background thread.
+The caller's thread does what needs the live estimator or the user's data (predictions, pickling,
+the first rows) and, when it is cheap (the numpy fast path of ``_fast``, a small model), finishes
+the metrics, model record and plot data too; otherwise those go to autolog's background thread.
 
 Limits: a function bound by name before ``autolog.autolog()`` (``from sklearn.metrics import
 f1_score`` first) keeps the original, as with MLflow: its calls log no post-training metric

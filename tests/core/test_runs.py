@@ -80,6 +80,23 @@ def test_odd_metric_values_are_skipped_with_a_warning_not_an_exception(memory):
     assert got["nan"] != got["nan"]
 
 
+def test_values_and_steps_no_float_can_hold_are_skipped_with_one_warning_each(memory, monkeypatch):
+    monkeypatch.delenv("AUTOLOG_TESTING")
+    with autolog.run() as run:
+        with pytest.warns(autolog.AutologWarning, match="not a number a float can hold"):
+            run.log_metric("huge", 10**400)
+        with pytest.warns(autolog.AutologWarning, match="step is not a whole number"):
+            run.log_metric("loss", 0.5, step="abc")
+        with pytest.warns(autolog.AutologWarning, match="step is not a whole number"):
+            run.log_metric("loss", 0.5, step=float("nan"))
+        run.log_metric("loss", 0.25, step=2.0)  # a whole float step is fine
+        run.log_metric("flag", True)  # a bool is 1.0, as in MLflow
+    autolog.flush(10)
+    got = memory.runs[run.run_id]
+    assert got.history("loss") == [(2, 0.25)] and "huge" not in got.metrics
+    assert got.latest()["flag"] == 1.0 and got.status == "FINISHED"
+
+
 def test_huge_param_value_is_kept_whole(memory):
     value = "x" * 100_000
     with autolog.run() as run:
