@@ -24,7 +24,7 @@ from typing import Any
 
 from autolog._safety import logger, testing, warn_once
 from autolog.records import Artifact, DatasetInput, Metric, ModelRecord, Params, Plot, Record, RunEnd, RunStart, Tags
-from autolog.sdk.backend_base import Backend
+from autolog.sdk.backend_base import Backend, BackendUnavailable
 
 #: A lane is "stalled" when one backend call has been running this long; flushes stop waiting.
 STALL_SECONDS = 10.0
@@ -287,6 +287,10 @@ class _Lane:
             self.busy_since = time.monotonic()
             try:
                 func(*args)
+            except BackendUnavailable as exc:
+                self.busy_since = None
+                self._unavailable(exc, records)
+                return
             except Exception as exc:  # noqa: BLE001 - a backend's error must not escape its lane
                 self.busy_since = None
                 transient = self._safe(self.backend.is_transient, (exc,), "is_transient")
@@ -335,6 +339,15 @@ class _Lane:
             f"backend-back:{self.name}:{int(time.time())}",
             f"autolog: backend {self.name!r} answers again after {down:.0f}s; delivering the "
             f"{self.waiting()} record(s) it missed.",
+        )
+
+    def _unavailable(self, exc: Exception, records: Sequence[Record]) -> None:
+        self.disabled = True
+        self._give_up(records)
+        warn_once(
+            f"backend-unavailable:{self.name}",
+            f"autolog: backend {self.name!r} cannot be used: {exc}. Training continues; other "
+            "backends are not affected.",
         )
 
     def _give_up(self, records: Sequence[Record]) -> None:

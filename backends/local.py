@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from autolog.sdk import Backend, hookimpl
+from autolog.sdk import Backend, BackendUnavailable, hookimpl
 
 if TYPE_CHECKING:
     from autolog.sdk import Config, Record
@@ -43,8 +43,30 @@ class LocalBackend(Backend):
         return self._store
 
     def write_batch(self, batch: Sequence[Record]) -> None:
-        """Store the whole batch atomically (artifact files first, then one transaction)."""
-        self.store.write_batch(batch)
+        """Store the whole batch atomically (artifact files first, then one transaction).
+
+        A tracking directory that cannot be written (read-only, no permission) makes the backend
+        unavailable at once, with the folder named, rather than retried until exit."""
+        import sqlite3
+
+        try:
+            self.store.write_batch(batch)
+        except PermissionError as exc:
+            raise BackendUnavailable(f"the tracking directory {self.tracking_dir} is not writable ({exc})") from exc
+        except sqlite3.OperationalError as exc:
+            if _unwritable(exc):
+                raise BackendUnavailable(
+                    f"the local store in {self.tracking_dir} cannot be written ({exc})"
+                ) from exc
+            raise
+
+    def is_transient(self, exc: BaseException) -> bool:
+        """Only another process holding the database is worth waiting for."""
+        import sqlite3
+
+        return isinstance(exc, sqlite3.OperationalError) and any(
+            word in str(exc) for word in ("locked", "busy")
+        )
 
     def flush(self) -> None:
         """Nothing to do: each batch is committed before ``write_batch`` returns."""
@@ -56,6 +78,11 @@ class LocalBackend(Backend):
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "tracking_dir": self.tracking_dir}
+
+
+def _unwritable(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return any(words in text for words in ("readonly", "read-only", "unable to open", "disk i/o error", "permission"))
 
 
 @hookimpl

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     )
     from autolog.sdk import hookspecs
     from autolog.sdk._process import current_config, logging_here, on_exit, plugin_params, plugin_tags
-    from autolog.sdk.backend_base import Backend, RecordBackend, plan_calls
+    from autolog.sdk.backend_base import Backend, BackendUnavailable, RecordBackend, plan_calls
     from autolog.sdk.hookspecs import hookimpl
     from autolog.sdk.patching import (
         CallHooks,
@@ -97,6 +97,7 @@ _WHERE = {
     "on_exit": "autolog.sdk._process", "plugin_params": "autolog.sdk._process",
     "plugin_tags": "autolog.sdk._process",
     "Backend": "autolog.sdk.backend_base", "RecordBackend": "autolog.sdk.backend_base",
+    "BackendUnavailable": "autolog.sdk.backend_base",
     "plan_calls": "autolog.sdk.backend_base",
     "hookimpl": "autolog.sdk.hookspecs",
     "AutologgedRun": "autolog.sdk.runs", "start_autologged_run": "autolog.sdk.runs",
@@ -138,6 +139,7 @@ __all__ = [
     "AutologWarning",
     "AutologgedRun",
     "Backend",
+    "BackendUnavailable",
     "CallHooks",
     "Config",
     "DatasetInput",

@@ -32,6 +32,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     from autolog.records import Artifact, DatasetInput, Metric, ModelRecord, Plot, Record, RunEnd, RunStart
 
+class BackendUnavailable(Exception):
+    """Raised by a backend that cannot work at all in this process (its folder is read-only, its
+    credentials are refused): the dispatcher puts it aside at once, with this message in one
+    warning, instead of retrying. Other backends are not affected."""
+
+
 #: One delivery: (method name, bound method, its arguments, the records it carries).
 Call = tuple[str, Callable[..., Any], tuple[Any, ...], list["Record"]]
 

@@ -53,8 +53,13 @@ def _place_file(source: str, target: str, may_link: bool) -> None:
         raise
 
 
-def store_artifact(source: str, target: str, *, may_link: bool) -> None:
-    """Copy (or, when ``may_link``, hard-link) a file or directory tree to ``target``."""
+def store_artifact(source: str, target: str, *, may_link: bool) -> list[str]:
+    """Copy (or, when ``may_link``, hard-link) a file or directory tree to ``target``.
+
+    Inside a directory, an entry that cannot be read (a dangling symbolic link, a file without
+    read permission, one deleted meanwhile) is skipped, not fatal: the rest is stored. Returns the
+    paths skipped, with the reason, for one warning."""
+    skipped: list[str] = []
     if os.path.isdir(source):
         if os.path.lexists(target) and not os.path.isdir(target):
             os.unlink(target)
@@ -63,11 +68,19 @@ def store_artifact(source: str, target: str, *, may_link: bool) -> None:
             out_folder = os.path.normpath(os.path.join(target, relative))
             os.makedirs(out_folder, exist_ok=True)
             for name in files:
-                _place_file(os.path.join(folder, name), os.path.join(out_folder, name), may_link)
-        return
+                path = os.path.join(folder, name)
+                if os.path.islink(path) and not os.path.exists(path):
+                    skipped.append(f"{path} (a dangling symbolic link)")
+                    continue
+                try:
+                    _place_file(path, os.path.join(out_folder, name), may_link)
+                except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+                    skipped.append(f"{path} ({type(exc).__name__})")
+        return skipped
     if os.path.isdir(target):
         shutil.rmtree(target)
     _place_file(source, target, may_link)
+    return skipped
 
 
 def write_files(target: str, files: Mapping[str, bytes]) -> None:

@@ -127,6 +127,33 @@ def open_connection(db_path: str) -> sqlite3.Connection:
     return conn
 
 
+def open_read_only(db_path: str) -> sqlite3.Connection:
+    """Connect to an existing store that cannot be written (a read-only folder or mount), for
+    reading: no schema change, no journal change. ``immutable`` tells SQLite nobody writes it, so
+    a WAL store opens without its shared-memory file."""
+    import pathlib
+
+    uri = pathlib.Path(db_path).absolute().as_uri() + "?mode=ro&immutable=1"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        conn.create_function("autolog_like", 3, sql_like, deterministic=True)
+        version = schema_version(conn)
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"this autolog store has schema version {version}, newer than the {SCHEMA_VERSION} "
+                "this autolog understands: upgrade autolog-suite"
+            )
+        if version < SCHEMA_VERSION:
+            raise sqlite3.OperationalError(
+                f"this read-only store has schema version {version}; this autolog needs "
+                f"{SCHEMA_VERSION} and cannot migrate a store it cannot write"
+            )
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def _retry_locked(action: Callable[[], object], attempts: int = 100) -> None:
     """Run ``action``, retrying while SQLite reports the database locked without waiting."""
     for attempt in range(attempts):

@@ -46,7 +46,7 @@ from autolog.records import (
 from autolog.sdk import policy
 from autolog.store import artifacts as artifact_files
 from autolog.store.liveness import WriterIdentity, current_writer, writer_is_dead
-from autolog.store.schema import open_connection
+from autolog.store.schema import open_connection, open_read_only
 
 DB_FILE = "autolog.db"
 
@@ -109,6 +109,16 @@ def current_user() -> str:
         return "unknown"
 
 
+def _immutable(path: str) -> bool:
+    """Whether ``path`` refuses writes even though ``os.access`` says yes (root, ``chattr +i``,
+    a read-only mount)."""
+    try:
+        with open(path, "r+b"):
+            return False
+    except OSError:
+        return True
+
+
 class SqliteStore:
     """One tracking directory. Connections are opened lazily, one per thread (and per process)."""
 
@@ -133,7 +143,12 @@ class SqliteStore:
         conn = getattr(self._local, "conn", None)
         if conn is None or self._local.pid != os.getpid():
             os.makedirs(self.root, exist_ok=True)
-            conn = open_connection(self.db_path)
+            try:
+                conn = open_connection(self.db_path)
+            except sqlite3.OperationalError:
+                if not self.exists() or (os.access(self.root, os.W_OK) and os.access(self.db_path, os.W_OK) and not _immutable(self.db_path)):
+                    raise
+                conn = open_read_only(self.db_path)  # a store that cannot be written: readers go on
             self._local.conn, self._local.pid = conn, os.getpid()
             with self._lock:
                 self._opened.append(conn)
@@ -195,7 +210,14 @@ class SqliteStore:
                 stacklevel=2,
             )
             return
-        artifact_files.store_artifact(record.local_path, target, may_link=may_link)
+        skipped = artifact_files.store_artifact(record.local_path, target, may_link=may_link)
+        if skipped:
+            warnings.warn(
+                f"autolog: local store skipped {len(skipped)} unreadable file(s) of artifact "
+                f"{record.local_path!r}: {', '.join(skipped[:3])}{' ...' if len(skipped) > 3 else ''}; "
+                "the rest of the run is stored",
+                stacklevel=2,
+            )
 
     def _write_rows(self, conn: sqlite3.Connection, records: Sequence[Record]) -> None:
         writer, now = current_writer(), time.time()

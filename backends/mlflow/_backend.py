@@ -394,9 +394,9 @@ class MlflowBackend(RecordBackend):
         cleaned = sanitize_key(key, self._limits.max_key_length)
         if cleaned != key:
             self._warn(
-                f"MLflow does not accept the name {key!r}; it is logged as {cleaned!r} "
-                "(this warning is shown once)",
-                once="sanitize",
+                f"MLflow does not accept the name {key!r}; it is logged as {cleaned!r} (the suffix "
+                "keeps it apart from every other key)",
+                once=f"sanitize:{key}",
             )
         return cleaned
 

@@ -62,20 +62,22 @@ class Limits:
 
 @functools.lru_cache(maxsize=65536)
 def sanitize_key(key: str, max_length: int = 250) -> str:
-    """Return a key MLflow accepts; the same ``key`` always gives the same result.
+    """Return a key MLflow accepts; the same ``key`` always gives the same result, and two
+    different keys never give the same one.
 
-    Each disallowed character becomes ``_``; the key is read as a ``/``-separated path whose empty
-    and ``.`` segments are dropped and whose ``..`` segments become ``__``; an empty result is
-    ``_``; a key still longer than ``max_length`` keeps its head and ends in ``_`` plus the first
-    8 hex digits of the SHA-1 of the original key, so long keys stay distinct.
+    A key MLflow accepts as it is stays as it is. Any other is cleaned (each disallowed character
+    becomes ``_``; the key is read as a ``/``-separated path whose empty and ``.`` segments are
+    dropped and whose ``..`` segments become ``__``; an empty result is ``_``), cut to fit
+    ``max_length``, and ends in ``_`` plus the first 6 hex digits of the SHA-1 of the original:
+    ``eval:loss`` and ``eval_loss`` are different metrics, and stay so in MLflow.
     """
     cleaned = _DISALLOWED.sub("_", key)
     segments = ("__" if part == ".." else part for part in cleaned.split("/") if part not in ("", "."))
     cleaned = "/".join(segments) or "_"
-    if len(cleaned) > max_length:
-        digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-        cleaned = cleaned[: max_length - len(digest) - 1] + "_" + digest
-    return cleaned
+    if cleaned == key and len(key) <= max_length:
+        return key
+    digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    return cleaned[: max_length - len(digest) - 1] + "_" + digest
 
 
 def truncate(value: str, limit: int) -> str:

@@ -96,12 +96,27 @@ def test_param_already_on_the_server_is_not_an_error(driver, client):
     assert driver.mlflow_run(run_id).data.params == {"lr": "0.1", "epochs": "3"}
 
 
+def test_keys_that_sanitise_alike_never_collide(driver, client):
+    keys = {"a/b": 1.0, "a b": 2.0, "a_b": 3.0, "a:b": 4.0, "a//b": 5.0, "acc@1": 6.0, "acc#1": 7.0}
+    run_id = driver.start()
+    with pytest.warns(UserWarning, match="'a:b'; it is logged as 'a_b_"):
+        driver.params(run_id, {k: str(v) for k, v in keys.items()})
+    driver.metrics(run_id, [(k, v, 0) for k, v in keys.items()])
+    driver.end(run_id)
+    run = driver.mlflow_run(run_id)
+    assert len(run.data.metrics) == len(keys) and len(run.data.params) == len(keys)
+    assert sorted(run.data.metrics.values()) == sorted(keys.values())  # every value kept, none merged
+    assert {k: run.data.metrics[k] for k in ("a/b", "a b", "a_b")} == {"a/b": 1.0, "a b": 2.0, "a_b": 3.0}
+
+
 def test_rejected_names_are_sanitised_consistently(driver, client):
-    odd = ["eval:loss", "a//b", "/lead", "x/../y", "w!th#chars", "." , "k" * 300]
+    odd = ["eval:loss", "a//b", "/lead", "x/../y", "w!th#chars", ".", "k" * 300]
     expected = [sanitize_key(k) for k in odd]
-    assert expected[:6] == ["eval_loss", "a/b", "lead", "x/__/y", "w_th_chars", "_"]
+    heads = ["eval_loss_", "a/b_", "lead_", "x/__/y_", "w_th_chars_", "__"]
+    assert all(name.startswith(head) and len(name) == len(head) + 6 for name, head in zip(expected, heads))
     assert len(expected[6]) == 250 and expected[6] == sanitize_key("k" * 300)
     assert sanitize_key("k" * 300) != sanitize_key("k" * 301)
+    assert sanitize_key("eval_loss") == "eval_loss"  # an accepted key is never renamed
 
     run_id = driver.start()
     with pytest.warns(UserWarning, match="MLflow does not accept the name"):
@@ -114,7 +129,7 @@ def test_rejected_names_are_sanitised_consistently(driver, client):
     assert set(expected) <= set(run.data.params)
     assert set(expected) <= set(run.data.metrics)
     assert set(expected) <= set(run.data.tags)
-    history = client.get_metric_history(run.info.run_id, "eval_loss")
+    history = client.get_metric_history(run.info.run_id, expected[0])
     assert [(m.step, m.value) for m in history] == [(0, 1.0), (1, 2.0)]
 
 
