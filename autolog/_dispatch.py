@@ -12,10 +12,7 @@ and ``flush(timeout)`` waits for every lane that is still answering.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import shutil
-import tempfile
 import threading
 import time
 from collections import Counter, deque
@@ -73,6 +70,9 @@ class _Batch:
 def materialize_models(records: list[Record]) -> list[Record]:
     """Write the in-memory files of model records to staged directories (for backends that read
     models from a directory); other records are returned as they are."""
+    import dataclasses
+    import tempfile
+
     out: list[Record] = []
     for record in records:
         if type(record) is ModelRecord and record.files and not record.local_path:
@@ -86,6 +86,8 @@ def materialize_models(records: list[Record]) -> list[Record]:
 
 
 def remove_staged(paths: Iterable[str]) -> None:
+    import shutil
+
     for path in paths:
         if os.path.isdir(path) and not os.path.islink(path):
             shutil.rmtree(path, ignore_errors=True)

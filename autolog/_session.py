@@ -23,7 +23,6 @@ Forked children (DataLoader workers, multiprocessing) log nothing, unless the ch
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import threading
 import time
@@ -331,7 +330,7 @@ def build_backends(specs: Sequence[Any], cfg: Config) -> list[Backend]:
         if not isinstance(spec, str):
             raise TypeError(f"autolog(backends=...) takes backend names or Backend instances, got {spec!r}")
         library = _BACKEND_LIBRARIES.get(spec)
-        if library and importlib.util.find_spec(library) is None:
+        if library and _missing(library):
             warn_once(
                 f"backend-missing:{spec}",
                 f"autolog: backend {spec!r} needs the {library!r} package "
@@ -344,6 +343,12 @@ def build_backends(specs: Sequence[Any], cfg: Config) -> list[Backend]:
             raise ValueError(f"autolog: unknown backend {spec!r} (installed backends: {known})")
         backends.append(_checked(backend))
     return backends
+
+
+def _missing(library: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(library) is None
 
 
 def _checked(backend: Backend) -> Backend:

@@ -4,8 +4,10 @@
     autolog show RUN_ID [--dir D]
     autolog plots RUN_ID [--dir D]          render the run's plots (stored as data) to PNG files
 
-Exit status: 0 on success, 1 for an unknown run or an unreadable store, 2 for bad arguments or a
-malformed filter (the message names the bad token and its position).
+Further commands come from the modules in :data:`COMMAND_MODULES`.
+
+Exit status: 0 on success, 1 for an unknown run (any ``LookupError``) or an unreadable store, 2
+for bad arguments or a malformed filter (the message names the bad token and its position).
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
-from autolog.client import Client, RunNotFound, StoredRun
+from autolog.client import Client, StoredRun
+
+#: Modules that add subcommands. Each has ``add_commands(commands, dir_help)``, which adds its
+#: parsers to the ``argparse`` sub-parsers ``commands`` and sets ``handler=func`` on each, where
+#: ``func(args, out) -> int`` runs the command. They import nothing heavy at module level.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 #: At most this many metric columns in ``autolog runs``.
 METRIC_COLUMNS = 3
@@ -45,6 +52,11 @@ def _build_parser() -> argparse.ArgumentParser:
     plots = commands.add_parser("plots", help="render a run's plots to PNG files and list them")
     plots.add_argument("run_id")
     plots.add_argument("--dir", help=dir_help)
+
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_commands(commands, dir_help)
     return parser
 
 
@@ -162,13 +174,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
-    command = _COMMANDS[args.command]
+    command = getattr(args, "handler", None) or _COMMANDS[args.command]
     try:
         return command(args, sys.stdout)
     except ValueError as exc:
         print(f"autolog: {exc}", file=sys.stderr)
         return 2
-    except RunNotFound as exc:
+    except LookupError as exc:  # RunNotFound, and whatever else names something that does not exist
         print(f"autolog: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader went away (``autolog runs | head``): not an error

@@ -19,10 +19,8 @@ from __future__ import annotations
 import os
 import posixpath
 import random
-import shutil
 import sys
 import threading
-import uuid
 from types import FrameType
 from typing import Any
 
@@ -60,7 +58,9 @@ def new_run_id() -> str:
     """
     with _rng_lock:
         bits = _rng.getrandbits(128)
-    return uuid.UUID(int=bits, version=4).hex
+    bits = (bits & ~(0xF000 << 64)) | (0x4000 << 64)  # version 4
+    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
+    return f"{bits:032x}"
 
 
 def default_run_name(run_id: str) -> str:
@@ -138,6 +138,8 @@ def link_or_copy(source: str, target: str) -> bool:
         os.link(source, target)
         return True
     except OSError:
+        import shutil
+
         shutil.copy2(source, target)
         return False
 
@@ -146,6 +148,8 @@ def link_tree(source: str, target: str, skip: frozenset[str] = frozenset(), top_
     """Recreate the folder ``source`` under ``target`` with hard links (copies where linking
     fails). ``skip`` names top-level entries to leave out. Returns the relative paths placed.
     Symbolic links are followed for files; a dangling one is skipped."""
+    import shutil
+
     placed: list[str] = []
     can_link = True
     for root, dirs, files in os.walk(source):
