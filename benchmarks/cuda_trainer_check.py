@@ -240,7 +240,8 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--ab-steps", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--skip-ab", action="store_true")
+    parser.add_argument("--skip-ab", action="store_true", help="skip the step-cost comparison")
+    parser.add_argument("--only-ab", action="store_true", help="only the step-cost comparison")
     parser.add_argument("--out", help="also write the report to this folder")
     parser.add_argument("--child", nargs=3, metavar=("PRECISION", "WORKDIR", "STEPS"), help=argparse.SUPPRESS)
     parser.add_argument("--lora", action="store_true", help=argparse.SUPPRESS)
@@ -253,14 +254,15 @@ def main() -> int:
 
     lines = [f"torch {torch.__version__}, device: "
              + (torch.cuda.get_device_name(0) if _cuda() else "CPU (no CUDA: fp16 skipped)")]
-    precisions = ("fp32", "fp16", "bf16") if _cuda() else ("fp32", "bf16")
+    precisions = () if options.only_ab else ("fp32", "fp16", "bf16") if _cuda() else ("fp32", "bf16")
     results: list[tuple[str, bool, str]] = []
     for precision in precisions:
         results += check_run(precision, options.steps)
     try:
         import peft  # noqa: F401
 
-        results += check_run("bf16" if _cuda() else "fp32", 20, lora=True)
+        if not options.only_ab:
+            results += check_run("bf16" if _cuda() else "fp32", 20, lora=True)
     except ImportError:
         lines.append("peft not installed: LoRA check skipped")
     lines += [f"{'PASS' if ok else 'FAIL'}  {name}  ({detail})" for name, ok, detail in results]
