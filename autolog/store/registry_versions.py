@@ -54,21 +54,49 @@ def create_model_version(
     with transaction(conn):
         if create_model:
             ensure_registered_model(conn, name)
-        _model_row(conn, name)
-        when = now_ms()
-        (version,) = conn.execute(
-            "UPDATE registered_models SET next_version = next_version + 1, last_updated_time = ? "
-            "WHERE name = ? RETURNING next_version - 1", (when, name),
-        ).fetchone()
-        conn.execute(
-            "INSERT INTO model_versions (name, version, run_id, model_path, source, description, "
-            "user_id, run_link, creation_time, last_updated_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (name, version, run_id, model_path, source, description, user_id, run_link, when, when),
-        )
+        version = insert_version(conn, name, source, run_id, model_path, description, run_link, user_id)
         conn.executemany(
             "INSERT INTO model_version_tags VALUES (?, ?, ?, ?)", [(name, version, k, v) for k, v in checked]
         )
     return get_model_version(conn, name, version)
+
+
+def insert_version(
+    conn: sqlite3.Connection, name: str, source: str, run_id: str | None, model_path: str | None,
+    description: str | None = None, run_link: str | None = None, user_id: str | None = None,
+) -> int:
+    """Add the next version of the existing model ``name`` inside the caller's transaction;
+    returns its number."""
+    _model_row(conn, name)
+    when = now_ms()
+    (version,) = conn.execute(
+        "UPDATE registered_models SET next_version = next_version + 1, last_updated_time = ? "
+        "WHERE name = ? RETURNING next_version - 1", (when, name),
+    ).fetchone()
+    conn.execute(
+        "INSERT INTO model_versions (name, version, run_id, model_path, source, description, "
+        "user_id, run_link, creation_time, last_updated_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (name, version, run_id, model_path, source, description, user_id, run_link, when, when),
+    )
+    return version
+
+
+def register_logged_model(
+    conn: sqlite3.Connection, name: str, alias: str | None, source: str, run_id: str, model_path: str,
+    user_id: str | None = None,
+) -> int:
+    """Register a model autolog has just stored as a version of ``name`` (created if new) and
+    point ``alias`` at it, inside the caller's (the batch's) transaction. A model already
+    registered from this run and path (a batch delivered again) keeps its version."""
+    ensure_registered_model(conn, name)
+    row = conn.execute(
+        "SELECT version FROM model_versions WHERE name = ? AND run_id = ? AND model_path = ?",
+        (name, run_id, model_path),
+    ).fetchone()
+    version = row[0] if row else insert_version(conn, name, source, run_id, model_path, user_id=user_id)
+    if alias:
+        conn.execute("INSERT OR REPLACE INTO registered_model_aliases VALUES (?, ?, ?)", (name, alias, version))
+    return version
 
 
 def _require_version(conn: sqlite3.Connection, name: str, version: object) -> int:
