@@ -207,12 +207,12 @@ def transition_stage(
 
 
 def set_alias(conn: sqlite3.Connection, name: str, alias: str, version: object) -> None:
-    """Point ``alias`` at the version (moving it from another version of the model)."""
+    """Point ``alias`` at the version (moving it from another version of the model). As in
+    MLflow, aliases do not change the model's ``last_updated_timestamp``."""
     check_alias(alias)
     with transaction(conn):
         number = _require_version(conn, name, version)
         conn.execute("INSERT OR REPLACE INTO registered_model_aliases VALUES (?, ?, ?)", (name, alias, number))
-        _touch(conn, name, now_ms())
 
 
 def delete_alias(conn: sqlite3.Connection, name: str, alias: str) -> None:
@@ -220,7 +220,6 @@ def delete_alias(conn: sqlite3.Connection, name: str, alias: str) -> None:
     with transaction(conn):
         _model_row(conn, check_name(name))
         conn.execute("DELETE FROM registered_model_aliases WHERE name = ? AND alias = ?", (name, alias))
-        _touch(conn, name, now_ms())
 
 
 def get_version_by_alias(conn: sqlite3.Connection, name: str, alias: str) -> ModelVersion:
