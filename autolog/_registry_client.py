@@ -55,11 +55,17 @@ class RegistryClientMixin:
 
         def artifact_path(self, run_id: str, path: str) -> str: ...
 
-    def _registry(self) -> sqlite3.Connection:
-        """This thread's store connection (created if need be), after this process's pending
-        records are written."""
-        self._connection()  # flushes
-        return self._store.connection()
+    def _registry(self, write: bool = True) -> sqlite3.Connection:
+        """This thread's store connection after this process's pending records are written. A
+        store that does not exist yet is created for a write; a read gets an empty registry."""
+        conn = self._connection()  # flushes
+        if conn is not None:
+            return conn
+        if write:
+            return self._store.connection()
+        from autolog.store.schema import open_connection
+
+        return open_connection(":memory:")
 
     # -- registered models -----------------------------------------------------------------
 
@@ -74,7 +80,7 @@ class RegistryClientMixin:
     def get_registered_model(self, name: str) -> RegisteredModel:
         from autolog.store import registry
 
-        return registry.get_registered_model(self._registry(), name)
+        return registry.get_registered_model(self._registry(write=False), name)
 
     def search_registered_models(
         self, filter_string: str | None = None, max_results: int = 100,
@@ -86,7 +92,7 @@ class RegistryClientMixin:
         is the next page's ``page_token``."""
         from autolog.store import registry
 
-        return registry.search_registered_models(self._registry(), filter_string, order_by, max_results, page_token)
+        return registry.search_registered_models(self._registry(write=False), filter_string, order_by, max_results, page_token)
 
     def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
         from autolog.store import registry
@@ -133,7 +139,7 @@ class RegistryClientMixin:
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         from autolog.store import registry_versions
 
-        return registry_versions.get_model_version(self._registry(), name, version)
+        return registry_versions.get_model_version(self._registry(write=False), name, version)
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         """Where the version's files are (its ``source``)."""
@@ -148,7 +154,7 @@ class RegistryClientMixin:
         first unless ``order_by`` says otherwise."""
         from autolog.store import registry_versions
 
-        return registry_versions.search_model_versions(self._registry(), filter_string, max_results, order_by, page_token)
+        return registry_versions.search_model_versions(self._registry(write=False), filter_string, max_results, order_by, page_token)
 
     def get_latest_versions(self, name: str, stages: Sequence[str] | None = None) -> list[ModelVersion]:
         """The newest version in each of ``stages`` (every stage when None). Deprecated with
@@ -156,7 +162,7 @@ class RegistryClientMixin:
         from autolog.store import registry_versions
 
         _stages_deprecated("get_latest_versions")
-        return registry_versions.get_latest_versions(self._registry(), name, stages)
+        return registry_versions.get_latest_versions(self._registry(write=False), name, stages)
 
     def update_model_version(self, name: str, version: int | str, description: str | None = None) -> ModelVersion:
         from autolog.store import registry_versions
@@ -206,7 +212,7 @@ class RegistryClientMixin:
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         from autolog.store import registry_versions
 
-        return registry_versions.get_version_by_alias(self._registry(), name, alias)
+        return registry_versions.get_version_by_alias(self._registry(write=False), name, alias)
 
     def _resolve_source(self, source: str, run_id: str | None) -> tuple[str | None, str | None, str]:
         """``(run_id, model_path, source)`` for a new version: a ``runs:/`` URI must name a
@@ -268,7 +274,7 @@ class RegistryClientMixin:
             selector = ("version", tail) if tail.isdigit() else ("latest", "") if tail.lower() == "latest" else ("stage", tail)
         if not name:
             raise RegistryError(f"model URI {uri!r} names no registered model")
-        conn = self._registry()
+        conn = self._registry(write=False)
         try:
             registry.get_registered_model(conn, name)
             kind, value = selector

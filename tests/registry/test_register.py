@@ -3,6 +3,7 @@ legacy stages, and loading by ``models:/`` URI."""
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 
@@ -144,8 +145,13 @@ def test_register_model_accepts_an_existing_version_and_a_model_folder(fit_model
     np.testing.assert_allclose(autolog.load_model("models:/from-folder/1").predict_proba(iris[0]), estimator.predict_proba(iris[0]))
 
 
-def test_reading_a_store_with_no_registry_finds_nothing(client: Client) -> None:
+def test_reading_a_store_that_does_not_exist_finds_nothing_and_creates_nothing(client: Client, tracking_dir: str) -> None:
     assert client.search_registered_models() == []
     assert client.search_model_versions("name = 'x'") == []
     with pytest.raises(LookupError, match="no model is registered"):
         client.get_registered_model("x")
+    with pytest.raises(LookupError, match="no model is registered"):
+        autolog.load_model("models:/x@champion", tracking_dir=tracking_dir)
+    with pytest.raises(ValueError, match="position"):
+        client.search_model_versions("name = x")
+    assert not os.path.exists(tracking_dir)
