@@ -18,7 +18,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
-from autolog._registry_client import RegistryClientMixin
+from autolog._model_registry_client import RegistryClientMixin
 from autolog.store import artifacts as artifact_files
 from autolog.store import default_tracking_dir, queries
 from autolog.store.entities import ArtifactInfo, Dataset, MetricPoint, PagedList, RunNotFound, StoredRun

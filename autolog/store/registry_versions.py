@@ -115,7 +115,7 @@ def get_model_version(conn: sqlite3.Connection, name: str, version: object) -> M
 
 
 def search_model_versions(
-    conn: sqlite3.Connection, filter_string: str | None = None, max_results: int = MAX_VERSIONS_PAGE,
+    conn: sqlite3.Connection, filter_string: str | None = None, max_results: int = 10_000,
     order_by: Sequence[str] | None = None, page_token: str | None = None,
 ) -> PagedList[ModelVersion]:
     clauses = parse_filter(filter_string, MODEL_VERSIONS)

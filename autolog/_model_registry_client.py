@@ -146,7 +146,7 @@ class RegistryClientMixin:
         return self.get_model_version(name, version).source
 
     def search_model_versions(
-        self, filter_string: str | None = None, max_results: int = 200_000,
+        self, filter_string: str | None = None, max_results: int = 10_000,
         order_by: Sequence[str] | None = None, page_token: str | None = None,
     ) -> PagedList[ModelVersion]:
         """Versions matching ``filter_string`` (``name = 'x'``, ``run_id IN ('a', 'b')``,
