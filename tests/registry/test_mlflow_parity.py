@@ -93,7 +93,10 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Cli
 
 #: registered model filters (None: every model)
 MODEL_FILTERS = [
-    None, "", "name = 'alpha'", "name != 'alpha'", 'name = "alpha"', "name LIKE 'al%'", "name LIKE 'Al%'",
+    None, "", "  ", "name = 'alpha'", "name != 'alpha'", "name like 'alpha'", "name ilike 'ALPHA'",
+    "name = 'alpha' and and name = 'alpha'", "name = 'alpha' name = 'beta'", "name IN ('alpha',)",
+    "name not in ('alpha')", "name NOT  IN ('alpha')", "tags.team.x = 'y'", "tags.'team' = 'red'",
+    "name LIKE '%'", "tags.team LIKE '%'", "name != ''", "tags.team = 'red' and tags.team = 'Red'", 'name = "alpha"', "name LIKE 'al%'", "name LIKE 'Al%'",
     "name ILIKE 'al%'", "name ILIKE '%A%'", "name LIKE '%\\_%'", "name LIKE 'delta%%'", "name LIKE '_eta'",
     "name IN ('alpha', 'beta')", "name NOT IN ('alpha', 'gamma_1')", "name IN ('alpha')",
     "tags.team = 'red'", "tags.team != 'red'", "tags.team ILIKE 'RED'", "tags.team LIKE 'r%'",
@@ -102,15 +105,17 @@ MODEL_FILTERS = [
     "name LIKE '%a%' AND tags.team = 'red'", "name LIKE '%a%' and tags.team LIKE '%e%' and tags.env = 'prod'",
     "tags.missing = 'x'", "tags.team != 'nobody'", "attribute.name = 'beta'",
     # rejected by both
+    "`name` = 'alpha'", "attribute.`name` = 'alpha'", "NAME = 'alpha'", "name == 'alpha'", "name <> 'alpha'",
+    "name IN ()", "name IN 'alpha'", "name = 'alpha';",
     "name > 'a'", "tags.team IN ('red')", "foo = 'x'", "name = alpha", "name = 1", "params.x = 'y'",
     "name = 'alpha' OR name = 'beta'", "creation_timestamp > 0", "name LIKE", "name", "tags.team IS NULL",
     "run_id = 'r1'", "name = 'alpha' and", "(name = 'alpha')",
 ]
 MODEL_ORDERS: list[list[str] | None] = [
-    None, ["name DESC"], ["name ASC"], ["last_updated_timestamp DESC"], ["last_updated_timestamp"],
+    None, ["name DESC"], ["name ASC"], ["name asc"], ["name  DESC"], ["name DESC", "timestamp"], ["last_updated_timestamp DESC"], ["last_updated_timestamp"],
     ["timestamp ASC"], ["timestamp DESC", "name ASC"],
     # rejected by both
-    ["name ASC", "name DESC"], ["bogus"], ["name SIDEWAYS"],
+    ["name ASC", "name DESC"], ["bogus"], ["name SIDEWAYS"], ["NAME"], ["last_updated_timestamp", "timestamp"],
 ]
 VERSION_FILTERS = [
     None, "name = 'alpha'", "name = 'alpha' and version_number = 2", "version_number > 1",
@@ -122,8 +127,11 @@ VERSION_FILTERS = [
     "tags.validated = 'yes'", "tags.validated != 'yes'", "tags.Owner LIKE 'A%'", "tags.owner = 'Ana'",
     "tags.Owner ILIKE 'a%'", "tags.`x y` = '1'", "tags.\"x y\" = '1'", "name ILIKE 'ALPHA%'", "name LIKE 'alpha%' and tags.validated = 'yes'",
     "attribute.run_id = 'r1'", "name IN ('beta', 'gamma_1')", "name NOT IN ('alpha')", "name = \"L'Hosp\"",
-    "tags.validated = 'yes' and tags.Owner = 'Ana'", "run_id = 'r1' and run_id = 'r2'",
+    "tags.validated = 'yes' and tags.Owner = 'Ana'", "run_id = 'r1' and run_id = 'r2'", "version_number = -1",
+    "version_number > '1'", "version_number = 01", "version_number = ' 2'", "run_id = ''", "run_id ILIKE 'R1'",
+    "attribute.version_number = 1", "run_id IN ('r1', )", 'run_id IN ("r1")', "name IN ('alpha') and run_id NOT IN ('r2')",
     # rejected by both
+    "version_number = 1e0", "version_number = '1.0'", "version_number IS NULL", "run_id IS NULL", "VERSION_NUMBER = 1",
     "version_number LIKE '1'", "version_number = 1.5", "version_number = 'x'", "tags.k IN ('v')",
     "source_path IN ('x')", "creation_timestamp > 0", "foo = 1", "status = 'READY'", "current_stage = 'None'",
     "run_id = r1", "version_number IN (1, 2)", "name = 'a' OR name = 'b'",
@@ -133,7 +141,8 @@ VERSION_ORDERS: list[list[str] | None] = [
     ["creation_timestamp ASC"], ["creation_timestamp DESC"], ["last_updated_timestamp ASC"],
     ["last_updated_timestamp DESC", "name DESC"],
     # rejected by both
-    ["run_id"], ["name", "name DESC"], ["version_number UP"],
+    ["run_id"], ["name", "name DESC"], ["version_number UP"], ["VERSION_NUMBER"], ["timestamp"],
+    ["creation_timestamp", "creation_timestamp DESC"],
 ]
 
 
@@ -233,3 +242,11 @@ def test_the_documented_supersets_are_what_autolog_accepts_beyond_mlflow(clients
         assert superset in SUPERSETS
         assert _ask(mlflow_client.search_registered_models, _model_view, filter_string=text) == "rejected"
         assert _ask(client.search_registered_models, _model_view, filter_string=text) != "rejected"
+    assert _ask(mlflow_client.search_model_versions, _version_view, filter_string="version_number = +1") == "rejected"
+    assert _ask(client.search_model_versions, _version_view, filter_string="version_number = +1") == _ask(
+        client.search_model_versions, _version_view, filter_string="version_number = 1")
+    orders = [("orders", ["creation_timestamp"]), ("whitespace", [" name DESC "]), ("whitespace", "name DESC")]
+    for superset, order in orders:
+        assert superset in SUPERSETS
+        assert _ask(mlflow_client.search_registered_models, _model_view, order_by=order) == "rejected"
+        assert _ask(client.search_registered_models, _model_view, order_by=order) != "rejected"
