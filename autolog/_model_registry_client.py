@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from autolog.store import registry, registry_versions
 from autolog.store.artifacts import safe_relative_path
 from autolog.store.entities import ModelVersion, PagedList, RegisteredModel, RegistryError, RegistryNotFound
-from autolog.store.schema import open_connection
+from autolog.store.schema import open_connection, schema_version
 from autolog.store.sqlite import current_user
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 #: The file every autolog model folder holds (``autolog.model_format.MODEL_META_FILE``; a test
 #: keeps the two equal, this module cannot import the model format without an import cycle).
 MODEL_META_FILE = "autolog-model.json"
+
+#: The schema version that added the registry's tables.
+REGISTRY_SINCE = 4
 
 #: MLflow's note on stages, shown (as a ``FutureWarning``) by the stage methods.
 STAGES_DEPRECATION = (
@@ -63,8 +66,8 @@ class RegistryClientMixin:
         """This thread's store connection after this process's pending records are written. A
         store that does not exist yet is created for a write; a read gets an empty registry."""
         conn = self._connection()  # flushes
-        if conn is not None:
-            return conn
+        if conn is not None and (write or schema_version(conn) >= REGISTRY_SINCE):
+            return conn  # (an older store that cannot be written, hence not migrated, has none)
         if write:
             return self._store.connection()
         return open_connection(":memory:")

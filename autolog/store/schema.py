@@ -15,6 +15,9 @@ from collections.abc import Callable
 from autolog.store.filter import sql_like
 
 SCHEMA_VERSION = 4
+#: The oldest schema a store that cannot be written is still read at: later versions only added
+#: tables (version 4: the model registry, read as empty from an older store).
+READ_ONLY_SINCE = 3
 #: How long a writer waits for another process's transaction before failing (milliseconds).
 BUSY_TIMEOUT_MS = 60_000
 
@@ -172,10 +175,10 @@ def open_read_only(db_path: str) -> sqlite3.Connection:
                 f"this autolog store has schema version {version}, newer than the {SCHEMA_VERSION} "
                 "this autolog understands: upgrade autolog-suite"
             )
-        if version < SCHEMA_VERSION:
+        if version < READ_ONLY_SINCE:
             raise sqlite3.OperationalError(
-                f"this read-only store has schema version {version}; this autolog needs "
-                f"{SCHEMA_VERSION} and cannot migrate a store it cannot write"
+                f"this read-only store has schema version {version}; this autolog reads "
+                f"{READ_ONLY_SINCE} or later and cannot migrate a store it cannot write"
             )
     except BaseException:
         conn.close()
