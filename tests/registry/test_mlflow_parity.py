@@ -250,3 +250,45 @@ def test_the_documented_supersets_are_what_autolog_accepts_beyond_mlflow(clients
         assert superset in SUPERSETS
         assert _ask(mlflow_client.search_registered_models, _model_view, order_by=order) == "rejected"
         assert _ask(client.search_registered_models, _model_view, order_by=order) != "rejected"
+
+
+ALIASES = ["champion", "Prod_2024-01", "v", "v1a", "_", "latest2", "x" * 255, "bad alias", "a.b", "a/b", "latest",
+           "LATEST", "v3", "V12", "", "x" * 256, "é"]
+STAGES = ["None", "none", "Staging", "STAGING", "production", "Archived", "Prod", "staged", "", "Deleted_Internal"]
+
+
+def _accepted(call: Callable[[], Any]) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            call()
+    except Exception as exc:
+        if type(exc).__name__ not in ("MlflowException", "RegistryError", "RegistryNotFound"):
+            raise
+        return False
+    return True
+
+
+def test_alias_and_stage_rules_match_mlflow(clients: tuple[Any, Client]) -> None:
+    """On a model of its own (the searches above do not see it change)."""
+    mlflow_client, client = clients
+    both = Both(mlflow_client, client)
+    both.create_registered_model("scratch")
+    both.create_model_version("scratch", "file:///store/scratch")
+    cases = []
+    for alias in ALIASES:
+        expected = _accepted(lambda: mlflow_client.set_registered_model_alias("scratch", alias, 1))
+        got = _accepted(lambda: client.set_registered_model_alias("scratch", alias, 1))
+        cases.append((f"alias {alias!r}", expected, got))
+    for stage in STAGES:
+        expected = _accepted(lambda: mlflow_client.transition_model_version_stage("scratch", 1, stage))
+        got = _accepted(lambda: client.transition_model_version_stage("scratch", 1, stage))
+        cases.append((f"stage {stage!r}", expected, got))
+        if expected and got:
+            assert mlflow_client.get_model_version("scratch", 1).current_stage == client.get_model_version("scratch", 1).current_stage
+    for name, version in [("scratch", 9), ("nope", 1), ("scratch", "one")]:
+        expected = _accepted(lambda: mlflow_client.set_registered_model_alias(name, "a", version))
+        got = _accepted(lambda: client.set_registered_model_alias(name, "a", version))
+        cases.append((f"alias on {name} {version}", expected, got))
+    assert sum(accepted for _, accepted, _ in cases) >= 10
+    assert _differences(cases) == []
