@@ -257,11 +257,11 @@ ALIASES = ["champion", "Prod_2024-01", "v", "v1a", "_", "latest2", "x" * 255, "b
 STAGES = ["None", "none", "Staging", "STAGING", "production", "Archived", "Prod", "staged", "", "Deleted_Internal"]
 
 
-def _accepted(call: Callable[[], Any]) -> bool:
+def _accepted(method: Callable[..., Any], *args: Any) -> bool:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
-            call()
+            method(*args)
     except Exception as exc:
         if type(exc).__name__ not in ("MlflowException", "RegistryError", "RegistryNotFound"):
             raise
@@ -277,18 +277,18 @@ def test_alias_and_stage_rules_match_mlflow(clients: tuple[Any, Client]) -> None
     both.create_model_version("scratch", "file:///store/scratch")
     cases = []
     for alias in ALIASES:
-        expected = _accepted(lambda: mlflow_client.set_registered_model_alias("scratch", alias, 1))
-        got = _accepted(lambda: client.set_registered_model_alias("scratch", alias, 1))
+        expected = _accepted(mlflow_client.set_registered_model_alias, "scratch", alias, 1)
+        got = _accepted(client.set_registered_model_alias, "scratch", alias, 1)
         cases.append((f"alias {alias!r}", expected, got))
     for stage in STAGES:
-        expected = _accepted(lambda: mlflow_client.transition_model_version_stage("scratch", 1, stage))
-        got = _accepted(lambda: client.transition_model_version_stage("scratch", 1, stage))
+        expected = _accepted(mlflow_client.transition_model_version_stage, "scratch", 1, stage)
+        got = _accepted(client.transition_model_version_stage, "scratch", 1, stage)
         cases.append((f"stage {stage!r}", expected, got))
         if expected and got:
             assert mlflow_client.get_model_version("scratch", 1).current_stage == client.get_model_version("scratch", 1).current_stage
     for name, version in [("scratch", 9), ("nope", 1), ("scratch", "one")]:
-        expected = _accepted(lambda: mlflow_client.set_registered_model_alias(name, "a", version))
-        got = _accepted(lambda: client.set_registered_model_alias(name, "a", version))
+        expected = _accepted(mlflow_client.set_registered_model_alias, name, "a", version)
+        got = _accepted(client.set_registered_model_alias, name, "a", version)
         cases.append((f"alias on {name} {version}", expected, got))
     assert sum(accepted for _, accepted, _ in cases) >= 10
     assert _differences(cases) == []
