@@ -19,6 +19,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "Client": "autolog.client",
     "Integration": "autolog.sdk.patching",
+    "RegistryError": "autolog.model_registry",
+    "RegistryNotFound": "autolog.model_registry",
+    "register_model": "autolog.model_registry",
     "hookimpl": "autolog.sdk.hookspecs",
 }
 
@@ -38,6 +41,8 @@ __all__ = [
     "Client",
     "Integration",
     "RecordBackend",
+    "RegistryError",
+    "RegistryNotFound",
     "Run",
     "RunStatus",
     "__version__",
@@ -46,5 +51,6 @@ __all__ = [
     "flush",
     "hookimpl",
     "load_model",
+    "register_model",
     "run",
 ]

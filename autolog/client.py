@@ -18,6 +18,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
+from autolog._model_registry_client import RegistryClientMixin
 from autolog.store import artifacts as artifact_files
 from autolog.store import default_tracking_dir, queries
 from autolog.store.entities import ArtifactInfo, Dataset, MetricPoint, PagedList, RunNotFound, StoredRun
@@ -42,7 +43,7 @@ def _flush_own_writes() -> None:
         session.flush_for_read()
 
 
-class Client:
+class Client(RegistryClientMixin):
     """Reads runs, metric histories and artifacts from one tracking directory."""
 
     def __init__(self, tracking_dir: str | None = None) -> None:

@@ -14,7 +14,10 @@ from collections.abc import Callable
 
 from autolog.store.filter import sql_like
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+#: The oldest schema a store that cannot be written is still read at: later versions only added
+#: tables (version 4: the model registry, read as empty from an older store).
+READ_ONLY_SINCE = 3
 #: How long a writer waits for another process's transaction before failing (milliseconds).
 BUSY_TIMEOUT_MS = 60_000
 
@@ -86,6 +89,34 @@ CREATE TABLE files (
 ) WITHOUT ROWID
 """
 
+#: Version 4: the model registry. Registered models hand out version numbers from
+#: ``next_version`` inside the registering transaction, so concurrent registrations never share
+#: a number and a deleted version's number is never reused (as in MLflow). Times are
+#: milliseconds since the epoch, as MLflow's registry keeps them.
+_MIGRATE_V3_TO_V4 = """
+CREATE TABLE registered_models (
+    name TEXT PRIMARY KEY, description TEXT, creation_time INTEGER NOT NULL,
+    last_updated_time INTEGER NOT NULL, next_version INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE registered_model_tags (
+    name TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (name, key)
+) WITHOUT ROWID;
+CREATE TABLE model_versions (
+    name TEXT NOT NULL, version INTEGER NOT NULL, run_id TEXT, model_path TEXT,
+    source TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'READY', description TEXT, user_id TEXT,
+    run_link TEXT, current_stage TEXT NOT NULL DEFAULT 'None', creation_time INTEGER NOT NULL,
+    last_updated_time INTEGER NOT NULL, PRIMARY KEY (name, version)
+);
+CREATE INDEX model_versions_by_run ON model_versions (run_id);
+CREATE TABLE model_version_tags (
+    name TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (name, version, key)
+) WITHOUT ROWID;
+CREATE TABLE registered_model_aliases (
+    name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (name, alias)
+) WITHOUT ROWID
+"""
+
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
     """Execute ``;``-separated statements inside the caller's transaction."""
@@ -98,6 +129,7 @@ def _run_script(conn: sqlite3.Connection, script: str) -> None:
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: lambda conn: _run_script(conn, _MIGRATE_V1_TO_V2),
     2: lambda conn: _run_script(conn, _MIGRATE_V2_TO_V3),
+    3: lambda conn: _run_script(conn, _MIGRATE_V3_TO_V4),
 }
 
 
@@ -143,10 +175,10 @@ def open_read_only(db_path: str) -> sqlite3.Connection:
                 f"this autolog store has schema version {version}, newer than the {SCHEMA_VERSION} "
                 "this autolog understands: upgrade autolog-suite"
             )
-        if version < SCHEMA_VERSION:
+        if version < READ_ONLY_SINCE:
             raise sqlite3.OperationalError(
-                f"this read-only store has schema version {version}; this autolog needs "
-                f"{SCHEMA_VERSION} and cannot migrate a store it cannot write"
+                f"this read-only store has schema version {version}; this autolog reads "
+                f"{READ_ONLY_SINCE} or later and cannot migrate a store it cannot write"
             )
     except BaseException:
         conn.close()
