@@ -20,6 +20,7 @@ _LAZY = {
     "Client": "autolog.client",
     "Integration": "autolog.sdk.patching",
     "hookimpl": "autolog.sdk.hookspecs",
+    "sync": "autolog._sync",
 }
 
 
@@ -47,4 +48,5 @@ __all__ = [
     "hookimpl",
     "load_model",
     "run",
+    "sync",
 ]
