@@ -1,0 +1,110 @@
+"""``autolog sync`` to W&B offline files and TensorBoard event files, read back with the
+backends' harness readers; a third-party backend through the plugin hook; syncing twice adds no
+file and no row."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import autolog
+from autolog import _plugins
+from autolog.sdk import hookimpl
+from autolog.testing import MemoryBackend
+from views import local_runs
+
+
+def test_wandb_offline_runs_read_back_equal_to_the_local_store(store: str, tmp_path: Path, wandb_sandbox: Any) -> None:
+    import harness_wandb
+    from autolog.backends.wandb import STEP_KEY, TAGS_CONFIG_KEY, wandb_run_id
+
+    options = {"dir": str(tmp_path / "wb"), "mode": "offline", "settings": harness_wandb.QUIET_SETTINGS,
+               "prefix_metrics": False}
+    summary = autolog.sync("wandb", tracking_dir=store, options=options)
+    local = local_runs(store)
+    assert summary.runs_sent == len(local) and summary.failed == {}
+    for run_id, mine in local.items():
+        theirs = harness_wandb.read_offline_run(options["dir"], wandb_run_id(run_id))
+        run = mine.run
+        params = {k: v if isinstance(v, str) else str(v) for k, v in theirs.config.items()
+                  if k not in ("_wandb", TAGS_CONFIG_KEY)}
+        assert params == run.params
+        assert theirs.config.get(TAGS_CONFIG_KEY, {}) == {k: v for k, v in run.tags.items() if k != "mlflow.parentRunId"}
+        assert harness_wandb.status_of(theirs) == run.status
+        for key, points in mine.history.items():
+            series = theirs.series(key, STEP_KEY)
+            assert [s for s, _ in series] == [s for s, _, _ in points], key
+            assert [v for _, v in series] == pytest.approx([v for _, v, _ in points], nan_ok=True), key
+        if run.parent_run_id:
+            assert theirs.group is not None
+        stored = {p for p in mine.files if not p.startswith("plots/")}
+        assert stored <= harness_wandb.artifact_paths(theirs) | {p for p in stored if p.startswith("model/")}
+    files = glob.glob(os.path.join(options["dir"], "wandb", "*-run-*"))
+    again = autolog.sync("wandb", tracking_dir=store, options=options)
+    assert (again.runs_sent, again.points) == (0, 0)
+    assert glob.glob(os.path.join(options["dir"], "wandb", "*-run-*")) == files
+
+
+def test_tensorboard_event_files_read_back_equal_to_the_local_store(store: str, tmp_path: Path) -> None:
+    import harness_tensorboard
+    from autolog.backends.tensorboard import PARAMS_TAG, TAGS_TAG, parse_markdown_table
+
+    log_dir = str(tmp_path / "tb")
+    summary = autolog.sync("tensorboard", tracking_dir=store, options={"log_dir": log_dir})
+    local = local_runs(store)
+    assert summary.runs_sent == len(local)
+    for run_id, mine in local.items():
+        folder = harness_tensorboard.find_run_dir(log_dir, run_id)
+        if mine.run.parent_run_id:  # a child's folder sits in its parent's
+            assert os.path.dirname(folder) == harness_tensorboard.find_run_dir(log_dir, mine.run.parent_run_id)
+        events = harness_tensorboard.load(folder)
+        for key, points in mine.history.items():
+            scalars = events.Scalars(key)
+            assert [e.step for e in scalars] == [s for s, _, _ in points]
+            assert [e.value for e in scalars] == pytest.approx([v for _, v, _ in points], rel=1e-6, nan_ok=True)
+            assert [e.wall_time for e in scalars] == pytest.approx([t for _, _, t in points])
+        params = harness_tensorboard.last_text(events, PARAMS_TAG)
+        assert (parse_markdown_table(params) if params else {}) == mine.run.params
+        tags = parse_markdown_table(harness_tensorboard.last_text(events, TAGS_TAG) or "")
+        assert tags == {k: v for k, v in mine.run.tags.items() if k != "mlflow.parentRunId"}
+    event_files = sorted(glob.glob(os.path.join(log_dir, "**", "events.out.tfevents.*"), recursive=True))
+    again = autolog.sync("tensorboard", tracking_dir=store, options={"log_dir": log_dir})
+    assert (again.runs_sent, again.points) == (0, 0)
+    assert sorted(glob.glob(os.path.join(log_dir, "**", "events.out.tfevents.*"), recursive=True)) == event_files
+
+
+class _Plugin:
+    """A third-party plugin providing the backend ``memo``."""
+
+    BACKEND_NAMES = ("memo",)
+
+    def __init__(self) -> None:
+        self.built: list[MemoryBackend] = []
+
+    @hookimpl
+    def autolog_make_backend(self, name: str, config: Any) -> MemoryBackend | None:
+        if name != "memo":
+            return None
+        self.built.append(MemoryBackend(**config.backend_options.get("memo", {})))
+        return self.built[-1]
+
+
+def test_a_plugin_backend_receives_every_record_once(store: str, fresh_plugins: Any) -> None:
+    plugin = _Plugin()
+    _plugins.register(plugin, "memo-plugin")
+    autolog.sync("memo", tracking_dir=store)
+    (backend,) = plugin.built
+    local = local_runs(store)
+    assert set(backend.runs) == set(local)
+    for run_id, mine in local.items():
+        got = backend.runs[run_id]
+        assert got.params == mine.run.params
+        assert got.status == mine.run.status
+        for key, points in mine.history.items():
+            assert [(p.step, p.timestamp) for p in got.metrics[key]] == [(s, t) for s, _, t in points]
+    assert autolog.sync("memo", tracking_dir=store).runs_sent == 0
+    assert len(plugin.built) == 2 and plugin.built[1].runs == {}
