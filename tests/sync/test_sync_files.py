@@ -108,3 +108,28 @@ def test_a_plugin_backend_receives_every_record_once(store: str, fresh_plugins: 
             assert [(p.step, p.timestamp) for p in got.metrics[key]] == [(s, t) for s, _, t in points]
     assert autolog.sync("memo", tracking_dir=store).runs_sent == 0
     assert len(plugin.built) == 2 and plugin.built[1].runs == {}
+
+
+def test_the_offline_then_sync_example_trains_then_syncs_once(tmp_path: Path, mlflow_uri: str) -> None:
+    import subprocess
+    import sys
+
+    from mlflow import MlflowClient
+    from views import mlflow_runs_by_autolog_id
+
+    example = Path(__file__).parents[2] / "examples" / "offline_then_sync.py"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOLOG_")}
+    env["AUTOLOG_DIR"] = str(tmp_path / "autolog-runs")
+    offline = subprocess.run([sys.executable, str(example)], cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=300)
+    assert offline.returncode == 0, offline.stderr[-2000:]
+    assert "trained: 5 runs in the local store" in offline.stdout
+    done = subprocess.run([sys.executable, str(example), mlflow_uri], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, second = [line for line in done.stdout.splitlines() if line.startswith("mlflow")]
+    assert "sent 10 of 10 runs" in first and "sent 0 of 10 runs (10 up to date)" in second
+    assert "sync to mlflow: runs 10/10" in done.stderr
+    local = local_runs(env["AUTOLOG_DIR"])
+    remote = mlflow_runs_by_autolog_id(MlflowClient(mlflow_uri))
+    assert all(len(remote[run_id]) == 1 for run_id in local)
