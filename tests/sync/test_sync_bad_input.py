@@ -14,7 +14,7 @@ from autolog.cli import main
 
 pytest.importorskip("mlflow")
 
-from views import local_runs, mlflow_runs_by_autolog_id  # noqa: E402
+from views import local_runs, mlflow_runs_by_autolog_id
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

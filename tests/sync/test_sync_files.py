@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from views import local_runs
 
 import autolog
 from autolog import _plugins
 from autolog.sdk import hookimpl
 from autolog.testing import MemoryBackend
-from views import local_runs
 
 
 def test_wandb_offline_runs_read_back_equal_to_the_local_store(store: str, tmp_path: Path, wandb_sandbox: Any) -> None:

@@ -10,10 +10,8 @@ import pytest
 
 pytest.importorskip("mlflow")
 
-import autolog  # noqa: E402
-from autolog.backends.local import LocalBackend  # noqa: E402
-from autolog.records import Metric, Tags  # noqa: E402
-from views import (  # noqa: E402
+from autolog.backends.local import LocalBackend
+from views import (
     as_uploaded,
     local_history_ms,
     local_runs,
@@ -21,6 +19,9 @@ from views import (  # noqa: E402
     mlflow_runs_by_autolog_id,
     same_history,
 )
+
+import autolog
+from autolog.records import Metric, Tags
 
 
 def _sync(store: str, uri: str, **kwargs: Any) -> Any:

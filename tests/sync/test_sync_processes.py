@@ -17,8 +17,9 @@ import pytest
 
 pytest.importorskip("mlflow")
 
-import autolog  # noqa: E402
-from views import local_history_ms, local_runs, mlflow_history, mlflow_runs_by_autolog_id, same_history  # noqa: E402
+from views import local_history_ms, local_runs, mlflow_history, mlflow_runs_by_autolog_id, same_history
+
+import autolog
 
 LIVE = """
 import sys, time
