@@ -136,6 +136,7 @@ def sync(
         courier = Courier(backend, state, retry_seconds, meter.delivered)
         try:
             _replay(courier, store, todo, meter)
+            _sync_registry(conn, backend)
             courier.call(backend.flush)
         finally:
             summary.points, summary.bytes, summary.failed = courier.points, courier.bytes, courier.failed
@@ -302,6 +303,21 @@ def _stream_points(courier: Courier, reader: Any, work: RunWork) -> None:
         for rowid, key, value, step, timestamp in rows:
             point = Metric(run_id, key, math.nan if value is None else value, step, timestamp)
             courier.add(point, run_pk, rowid=rowid)
+
+
+def _sync_registry(conn: Any, backend: Backend) -> None:
+    """The hook for registered model versions and aliases: sent from the store's registry tables
+    once the store has them (the registry's schema); until then there is nothing to send."""
+    from autolog._safety import warn_once
+    from autolog.store.sync_state import registry_tables
+
+    tables = registry_tables(conn)
+    if tables:
+        warn_once(
+            "sync-registry",
+            f"autolog: this store has a model registry ({', '.join(tables)}); autolog sync does not "
+            f"send its versions and aliases to {backend.name} yet (the runs and models are sent).",
+        )
 
 
 def _close(backend: Backend) -> None:

@@ -133,3 +133,42 @@ def test_the_offline_then_sync_example_trains_then_syncs_once(tmp_path: Path, ml
     local = local_runs(env["AUTOLOG_DIR"])
     remote = mlflow_runs_by_autolog_id(MlflowClient(mlflow_uri))
     assert all(len(remote[run_id]) == 1 for run_id in local)
+
+
+def test_points_rewritten_after_a_checkpoint_resume_are_sent(tmp_path: Path) -> None:
+    from autolog.backends.local import LocalBackend
+    from autolog.records import Metric, RunEnd, RunStart, RunStatus
+
+    store = str(tmp_path / "store")
+    writer = LocalBackend(store)
+    writer.write_batch([RunStart("r1", "e", "resumed", 100.0)] + [Metric("r1", "loss", 1.0, s, 100.0 + s) for s in range(10)])
+    first = MemoryBackend()
+    assert autolog.sync(first, tracking_dir=store).points == 10
+    # the run resumes from its checkpoint at step 5: the store drops steps 6-9 (the table's last
+    # rows, whose row ids SQLite hands out again) and the new attempt logs them anew
+    writer.write_batch([RunStart("r1", "e", "resumed", 100.0, resume_step=5)]
+                       + [Metric("r1", "loss", 2.0, s, 200.0 + s) for s in range(6, 10)]
+                       + [RunEnd("r1", RunStatus.FINISHED, 300.0)])
+    writer.close()
+    second = MemoryBackend()
+    summary = autolog.sync(second, tracking_dir=store)
+    assert summary.points == 4
+    assert second.runs["r1"].history("loss") == [(s, 2.0) for s in range(6, 10)]
+    assert second.runs["r1"].status == "FINISHED"
+
+
+def test_the_cli_dry_run_lists_runs_and_writes_nothing(store: str, tmp_path: Path, capsys: Any) -> None:
+    from autolog.cli import main
+
+    log_dir = tmp_path / "tb"
+    assert main(["sync", "--to", "tensorboard", "--dir", store, "--option", f"log_dir={log_dir}", "--dry-run"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == len(local_runs(store)) + 1 and err == ""
+    assert any("manual  new: 2 params, 2 tags, 601 metric points, 2 artifacts" in line for line in lines)
+    assert lines[-1].startswith(f"tensorboard (log_dir={log_dir}): would send 7 of 7 runs (0 up to date), ")
+    assert not log_dir.exists()
+    assert main(["sync", "--to", "tensorboard", "--dir", store, "--option", f"log_dir={log_dir}"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"tensorboard (log_dir={log_dir}): sent 7 of 7 runs")
+    assert "sync to tensorboard: runs 7/7, points " in err

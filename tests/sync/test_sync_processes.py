@@ -132,3 +132,50 @@ def _wait_for_progress(store: str, process: subprocess.Popen[Any]) -> int:
             return points
         time.sleep(0.02)
     raise AssertionError("the sync recorded no progress in time")
+
+
+ASIDE = """
+import sys
+import autolog
+autolog.autolog(experiment="sync-aside", backends=["local", "mlflow"], retry_seconds=1, exit_flush_timeout=3,
+                backend_options={"mlflow": {"tracking_uri": sys.argv[1]}})
+with autolog.run(name="aside") as run:
+    run.log_params({"lr": "0.1"})
+    for step in range(200):
+        run.log_metric("loss", 1.0 / (step + 1), step=step)
+    autolog.flush()
+    print("half", flush=True)
+    sys.stdin.readline()  # the server is stopped meanwhile
+    for step in range(200, 400):
+        run.log_metric("loss", 1.0 / (step + 1), step=step)
+"""
+
+
+def test_a_backend_put_aside_during_a_live_run_is_caught_up_by_sync(tmp_path: Path) -> None:
+    import harness_mlflow
+    from mlflow import MlflowClient
+
+    store = str(tmp_path / "autolog-runs")
+    server = harness_mlflow.MlflowServer(str(tmp_path / "server")).start()
+    try:
+        (tmp_path / "aside.py").write_text(textwrap.dedent(ASIDE))
+        live = subprocess.Popen([sys.executable, "aside.py", server.url], cwd=tmp_path, env=_env(store),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert live.stdout is not None and live.stdout.readline().strip() == "half"
+        server.stop()
+        _, err = live.communicate("go\n", timeout=120)
+        assert live.returncode == 0, err[-2000:]
+        assert "'mlflow': " in err  # the exit report names what MLflow did not get
+        server.start()
+        client = MlflowClient(server.url)
+        (run_id,) = local_runs(store)
+        (partial,) = mlflow_runs_by_autolog_id(client)[run_id]
+        assert partial.info.status == "RUNNING" and len(client.get_metric_history(partial.info.run_id, "loss")) == 200
+
+        summary = autolog.sync("mlflow", tracking_dir=store, options={"tracking_uri": server.url})
+        assert summary.runs_sent == 1 and summary.points == 400  # all sent; MLflow keeps each once
+        (whole,) = mlflow_runs_by_autolog_id(client)[run_id]
+        assert whole.info.run_id == partial.info.run_id
+        _assert_one_complete_run(store, server.url)
+    finally:
+        server.stop()
