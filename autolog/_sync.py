@@ -132,6 +132,7 @@ def sync(
             summary.points = sum(w.points for w in works if w.has_news)
             summary.bytes = sum(w.bytes for w in works if w.has_news)
             return summary
+        lock = _target_lock(directory, state.target, backend.name)
         meter = _Progress(progress, backend.name, len(todo), sum(w.points for w in todo), sum(w.bytes for w in todo))
         courier = Courier(backend, state, retry_seconds, meter.delivered)
         try:
@@ -143,6 +144,7 @@ def sync(
             summary.seconds = time.monotonic() - started
             meter.close()
             _close(backend)
+            lock.close()
         return summary
     finally:
         store.close()
@@ -303,6 +305,26 @@ def _stream_points(courier: Courier, reader: Any, work: RunWork) -> None:
         for rowid, key, value, step, timestamp in rows:
             point = Metric(run_id, key, math.nan if value is None else value, step, timestamp)
             courier.add(point, run_pk, rowid=rowid)
+
+
+def _target_lock(directory: str, target: str, name: str) -> IO[bytes]:
+    """Hold the lock of one target while syncing to it: two syncs at once would both create the
+    runs neither has recorded yet. Released when the file closes, or the process dies."""
+    import hashlib
+    import os
+
+    path = os.path.join(directory, f".sync-{hashlib.sha1(target.encode()).hexdigest()[:16]}.lock")
+    handle = open(path, "ab")  # noqa: SIM115 - held until the sync ends
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here
+        return handle
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise SyncError(f"another autolog sync to {name} from {directory} is running; nothing was sent") from None
+    return handle
 
 
 def _sync_registry(conn: Any, backend: Backend) -> None:

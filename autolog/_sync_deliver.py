@@ -17,7 +17,7 @@ and the run is reported; the other runs go on.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from autolog._dispatch import materialize_models, remove_staged
@@ -73,7 +73,7 @@ class Courier:
         self._files_ok = bool(getattr(backend, "accepts_model_files", False))
 
     # -- building batches ------------------------------------------------------------------
-    def add(self, record: Record, run_pk: int, items: list[tuple[str, str, str]] = (), rowid: int = 0,  # type: ignore[assignment]
+    def add(self, record: Record, run_pk: int, items: Sequence[tuple[str, str, str]] = (), rowid: int = 0,
             size: int = 0) -> None:
         """Queue ``record``; deliver the batch when it is full."""
         if record.run_id in self.failed:

@@ -3,6 +3,7 @@ twice; an unreachable server is retried, then reported, and the next sync delive
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -77,3 +78,35 @@ def test_an_unreachable_server_is_retried_then_reported_and_the_next_sync_contin
         assert {k: len(v) for k, v in remote.items()} == dict.fromkeys(local, 1)
     finally:
         server.stop()
+
+
+def test_a_second_sync_to_the_same_target_at_once_is_refused(store: str, tmp_path: Path) -> None:
+    import subprocess
+
+    log_dir = str(tmp_path / "tb")
+    holder = subprocess.Popen(  # another process syncing to the same target holds its lock
+        [sys.executable, "-c", "import fcntl, sys, time; h = open(sys.argv[1], 'ab'); "
+         "fcntl.flock(h, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", _lock_path(store, log_dir)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        from autolog._sync import SyncError
+
+        with pytest.raises(SyncError, match="another autolog sync to tensorboard from .* is running"):
+            autolog.sync("tensorboard", tracking_dir=store, options={"log_dir": log_dir})
+        assert not os.path.exists(log_dir)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert autolog.sync("tensorboard", tracking_dir=store, options={"log_dir": log_dir}).runs_sent > 0
+
+
+def _lock_path(store: str, log_dir: str) -> str:
+    import hashlib
+
+    from autolog.backends.tensorboard import TensorBoardBackend
+    from autolog.store.sync_state import target_key
+
+    target = target_key(TensorBoardBackend(log_dir).describe())
+    return os.path.join(store, f".sync-{hashlib.sha1(target.encode()).hexdigest()[:16]}.lock")
