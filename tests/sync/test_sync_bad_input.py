@@ -106,6 +106,7 @@ def _lock_path(store: str, log_dir: str) -> str:
     import hashlib
 
     from autolog.backends.tensorboard import TensorBoardBackend
+
     from autolog.store.sync_state import target_key
 
     target = target_key(TensorBoardBackend(log_dir).describe())

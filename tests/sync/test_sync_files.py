@@ -137,6 +137,7 @@ def test_the_offline_then_sync_example_trains_then_syncs_once(tmp_path: Path, ml
 
 def test_points_rewritten_after_a_checkpoint_resume_are_sent(tmp_path: Path) -> None:
     from autolog.backends.local import LocalBackend
+
     from autolog.records import Metric, RunEnd, RunStart, RunStatus
 
     store = str(tmp_path / "store")
