@@ -161,7 +161,7 @@ def build_backend(to: str | Backend, options: Mapping[str, Any]) -> Backend:
     library = _BACKEND_LIBRARIES.get(to)
     if library and _missing(library):
         raise BackendNotInstalled(f"the {to} backend needs the {library!r} package: pip install 'autolog-suite[{to}]'")
-    config = resolve(backend_options={to: dict(options)})
+    config = resolve(backend_options={to: _with_defaults(to, options)})
     try:
         backend = _plugins.plugin_manager().hook.autolog_make_backend(name=to, config=config)
     except TypeError as exc:
@@ -170,6 +170,24 @@ def build_backend(to: str | Backend, options: Mapping[str, Any]) -> Backend:
         known = ", ".join(sorted(_plugins.known_backend_names() - {"local"}))
         raise ValueError(f"unknown backend {to!r} (installed: {known})")
     return backend
+
+
+def _with_defaults(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with the defaults a built-in backend would read from its environment made
+    explicit, so that the target (and its watermarks) names where the data really goes: the
+    same store synced after ``MLFLOW_TRACKING_URI`` changed goes to the new server whole."""
+    import os
+
+    chosen = dict(options)
+    if name == "mlflow" and not chosen.get("tracking_uri"):
+        import mlflow
+
+        chosen["tracking_uri"] = mlflow.get_tracking_uri()
+    elif name == "wandb":
+        for key, variable in (("project", "WANDB_PROJECT"), ("entity", "WANDB_ENTITY")):
+            if not chosen.get(key) and os.environ.get(variable):
+                chosen[key] = os.environ[variable]
+    return chosen
 
 
 def select_runs(conn: Any, store: Any, experiment: str | Sequence[str] | None, filter_string: str,

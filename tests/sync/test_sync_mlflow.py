@@ -137,3 +137,15 @@ def _files(client: Any, mlflow_run_id: str, path: str | None = None) -> set[str]
     for info in client.list_artifacts(mlflow_run_id, path):
         files |= _files(client, mlflow_run_id, info.path) if info.is_dir else {info.path}
     return files
+
+
+def test_the_target_is_where_the_data_goes_not_how_it_was_named(
+    store: str, mlflow_uri: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    _sync(store, mlflow_uri)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_uri)  # the same server, named by MLflow's default
+    same = autolog.sync("mlflow", tracking_dir=store, dry_run=True)
+    assert (same.runs_sent, same.target["tracking_uri"]) == (0, mlflow_uri)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/other.db")  # another store: all of it
+    other = autolog.sync("mlflow", tracking_dir=store, dry_run=True)
+    assert other.runs_sent == other.runs == len(local_runs(store))
