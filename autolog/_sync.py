@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from autolog._sync_deliver import BackendNotInstalled, Courier, SyncError
+from autolog._sync_deliver import BackendNotInstalled, Courier, Progress, SyncError, size_text
 from autolog._sync_plan import RunWork, plan_run
 from autolog.records import Metric, RunEnd, RunStatus
 from autolog.sdk.backend_base import Backend
@@ -62,7 +62,7 @@ class SyncSummary:
         where = ", ".join(f"{k}={v}" for k, v in self.target.items() if k != "name")
         text = (
             f"{self.backend}{f' ({where})' if where else ''}: {verb} {self.runs_sent} of {self.runs} runs "
-            f"({self.up_to_date} up to date), {self.points:,} metric points, {_size(self.bytes)}"
+            f"({self.up_to_date} up to date), {self.points:,} metric points, {size_text(self.bytes)}"
         )
         if not self.dry_run:
             text += f" in {self.seconds:.1f}s"
@@ -133,7 +133,7 @@ def sync(
             summary.bytes = sum(w.bytes for w in works if w.has_news)
             return summary
         lock = _target_lock(directory, state.target, backend.name)
-        meter = _Progress(progress, backend.name, len(todo), sum(w.points for w in todo), sum(w.bytes for w in todo))
+        meter = Progress(progress, backend.name, len(todo), sum(w.points for w in todo), sum(w.bytes for w in todo))
         courier = Courier(backend, state, retry_seconds, meter.delivered)
         try:
             _replay(courier, store, todo, meter)
@@ -260,7 +260,7 @@ def _with_ancestors(works: list[RunWork]) -> list[RunWork]:
     return todo
 
 
-def _replay(courier: Courier, store: Any, todo: list[RunWork], meter: _Progress) -> None:
+def _replay(courier: Courier, store: Any, todo: list[RunWork], meter: Progress) -> None:
     """Feed every run's records to the courier: start, head, points by row id, files, end."""
     from autolog.store.schema import open_connection
 
@@ -365,52 +365,3 @@ def _close(backend: Backend) -> None:
         backend.close()
     except Exception as exc:  # noqa: BLE001 - everything was delivered; closing is housekeeping
         print(f"autolog: closing the {backend.name} backend failed: {exc}", file=sys.stderr)
-
-
-class _Progress:
-    """A one-line progress report (runs, points, bytes) on a stream: rewritten in place on a
-    terminal, a line every few seconds elsewhere."""
-
-    def __init__(self, stream: IO[str] | None, name: str, runs: int, points: int, size: int) -> None:
-        self.stream, self.name = stream, name
-        self.totals = (runs, points, size)
-        self.done = [0, 0, 0]
-        self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
-        self.last = 0.0
-
-    def delivered(self, points: int, size: int) -> None:
-        self.done[1] += points
-        self.done[2] += size
-        self._show()
-
-    def run_done(self) -> None:
-        self.done[0] += 1
-        self._show()
-
-    def _line(self) -> str:
-        (runs, points, size), (r, p, b) = self.totals, self.done
-        return (f"sync to {self.name}: runs {r}/{runs}, points {p:,}/{max(points, p):,}, "
-                f"{_size(b)}/{_size(max(size, b))}")
-
-    def _show(self, final: bool = False) -> None:
-        if self.stream is None:
-            return
-        now = time.monotonic()
-        if not final and now - self.last < (0.2 if self.tty else 5.0):
-            return
-        self.last = now
-        end = "\n" if final or not self.tty else ""
-        self.stream.write(("\r" if self.tty else "") + self._line() + end)
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.totals[0]:
-            self._show(final=True)
-
-
-def _size(count: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:,} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024  # type: ignore[assignment]
-    return f"{count} bytes"

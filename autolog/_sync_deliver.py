@@ -12,13 +12,15 @@ Failures: network trouble (``Backend.is_transient``) is retried with back-off wi
 sync never puts a backend aside to probe it later: nobody is training, the user is waiting. A
 call the target refuses (not transient) fails that run only: its remaining records are skipped
 and the run is reported; the other runs go on.
+
+:class:`Progress` is the progress line (runs, points, bytes) the CLI writes to stderr.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import IO, Any
 
 from autolog._dispatch import materialize_models, remove_staged
 from autolog.records import Metric, ModelRecord, Record, RunEnd, RunStart
@@ -192,3 +194,56 @@ def _where(backend: Backend) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
+
+
+class Progress:
+    """A one-line progress report (runs, points, bytes) on a stream: rewritten in place on a
+    terminal, a line every few seconds elsewhere."""
+
+    def __init__(self, stream: IO[str] | None, name: str, runs: int, points: int, size: int) -> None:
+        self.stream, self.name = stream, name
+        self.totals = (runs, points, size)
+        self.done = [0, 0, 0]
+        self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+        self.last = 0.0
+
+    def delivered(self, points: int, size: int) -> None:
+        self.done[1] += points
+        self.done[2] += size
+        self._show()
+
+    def run_done(self) -> None:
+        self.done[0] += 1
+        self._show()
+
+    def _line(self) -> str:
+        (runs, points, size), (r, p, b) = self.totals, self.done
+        return (f"sync to {self.name}: runs {r}/{runs}, points {p:,}/{max(points, p):,}, "
+                f"{size_text(b)}/{size_text(max(size, b))}")
+
+    def _show(self, final: bool = False) -> None:
+        if self.stream is None:
+            return
+        now = time.monotonic()
+        if not final and now - self.last < (0.2 if self.tty else 5.0):
+            return
+        self.last = now
+        end = "\n" if final or not self.tty else ""
+        self.stream.write(("\r" if self.tty else "") + self._line() + end)
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.totals[0]:
+            self._show(final=True)
+
+
+def size_text(count: int) -> str:
+    """``count`` bytes for people: ``512 bytes``, ``3.1 MB``."""
+    if count < 1024:
+        return f"{count:,} bytes"
+    value = float(count)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024 or unit == "GB":
+            break
+    return f"{value:.1f} {unit}"

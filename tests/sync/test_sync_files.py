@@ -173,3 +173,43 @@ def test_the_cli_dry_run_lists_runs_and_writes_nothing(store: str, tmp_path: Pat
     out, err = capsys.readouterr()
     assert out.startswith(f"tensorboard (log_dir={log_dir}): sent 7 of 7 runs")
     assert "sync to tensorboard: runs 7/7, points " in err
+
+
+@pytest.mark.parametrize("target", ["wandb", "tensorboard"])
+def test_a_run_synced_while_running_then_ended_is_one_complete_run(target: str, tmp_path: Path, request: Any) -> None:
+    from autolog.backends.local import LocalBackend
+
+    from autolog.records import Metric, RunEnd, RunStart, RunStatus
+
+    store = str(tmp_path / "store")
+    writer = LocalBackend(store)
+    writer.write_batch([RunStart("growing1", "e", "growing", 1000.0)]
+                       + [Metric("growing1", "loss", 1.0 / (s + 1), s, 1000.0 + s) for s in range(100)])
+    if target == "wandb":
+        import harness_wandb
+
+        request.getfixturevalue("wandb_sandbox")
+        options: dict[str, Any] = {"dir": str(tmp_path / "wb"), "mode": "offline", "prefix_metrics": False,
+                                   "settings": harness_wandb.QUIET_SETTINGS}
+    else:
+        options = {"log_dir": str(tmp_path / "tb")}
+    assert autolog.sync(target, tracking_dir=store, options=options).points == 100
+    writer.write_batch([Metric("growing1", "loss", 1.0 / (s + 1), s, 1000.0 + s) for s in range(100, 200)]
+                       + [RunEnd("growing1", RunStatus.FINISHED, 1300.0)])
+    writer.close()
+    assert autolog.sync(target, tracking_dir=store, options=options).points == 100
+    expected = [(s, pytest.approx(1.0 / (s + 1))) for s in range(200)]
+    if target == "wandb":
+        from autolog.backends.wandb import STEP_KEY
+
+        run = harness_wandb.read_offline_run(options["dir"], "growing1")
+        assert run.series("loss", STEP_KEY) == expected
+        assert harness_wandb.status_of(run) == "FINISHED"
+    else:
+        import harness_tensorboard
+        from tensorboard.plugins.hparams import api_pb2, metadata
+
+        events = harness_tensorboard.load(harness_tensorboard.find_run_dir(options["log_dir"], "growing1"))
+        assert [(e.step, e.value) for e in events.Scalars("loss")] == expected
+        end = harness_tensorboard.hparams_data(events, metadata.SESSION_END_INFO_TAG)
+        assert api_pb2.Status.Name(end.session_end_info.status) == "STATUS_SUCCESS"
