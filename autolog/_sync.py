@@ -108,6 +108,7 @@ def sync(
     directory = default_tracking_dir(tracking_dir)
     _flush_own_writes()
     store = SqliteStore(directory)
+    lock: IO[bytes] | None = None
     try:
         if not store.exists():
             if run_ids:
@@ -121,6 +122,8 @@ def sync(
             (json.dumps([r.run_id for r in runs]),),
         ).fetchall())
         state = SyncState(conn, backend.name, target_key(summary.target))
+        if not dry_run:  # before the watermarks are read: a sync running meanwhile would move them
+            lock = _target_lock(directory, state.target, backend.name)
         marks = state.marks(list(pks.values()))
         works = [plan_run(conn, run, pks[run.run_id], marks[pks[run.run_id]], store.run_artifact_dir(run.run_id))
                  for run in runs]
@@ -132,7 +135,6 @@ def sync(
             summary.points = sum(w.points for w in works if w.has_news)
             summary.bytes = sum(w.bytes for w in works if w.has_news)
             return summary
-        lock = _target_lock(directory, state.target, backend.name)
         meter = Progress(progress, backend.name, len(todo), sum(w.points for w in todo), sum(w.bytes for w in todo))
         courier = Courier(backend, state, retry_seconds, meter.delivered)
         try:
@@ -144,9 +146,10 @@ def sync(
             summary.seconds = time.monotonic() - started
             meter.close()
             _close(backend)
-            lock.close()
         return summary
     finally:
+        if lock is not None:
+            lock.close()
         store.close()
 
 
