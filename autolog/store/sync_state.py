@@ -138,10 +138,21 @@ class SyncState:
             raise
 
 
+#: The model registry's tables (schema version 4, branch ``registry``).
+REGISTRY_TABLES = ("registered_models", "model_versions", "registered_model_aliases")
+
+
 def registry_tables(conn: sqlite3.Connection) -> list[str]:
-    """The model-registry tables this store has (none before the registry's schema version):
-    where ``autolog sync`` will read registered versions and aliases from."""
+    """The model-registry tables this store has (none before the registry's schema version).
+
+    The hook for syncing the registry: for each ``model_versions`` row of a synced run, register
+    the run's ``model_path`` on the target (MLflow: a new version of ``name`` from
+    ``runs:/<target run>/<model_path>``), then move each ``registered_model_aliases`` alias to
+    the version it made; recorded in ``sync_items`` as ``("registry", "<name>/<version>")`` with
+    the target's version, and ``("alias", "<name>@<alias>")`` with the local version."""
     rows = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'registered%' ORDER BY name"
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (SELECT value FROM json_each(?)) "
+        "ORDER BY name",
+        (json.dumps(REGISTRY_TABLES),),
     )
     return [name for (name,) in rows]
