@@ -23,6 +23,7 @@ _LAZY = {
     "RegistryNotFound": "autolog.model_registry",
     "register_model": "autolog.model_registry",
     "hookimpl": "autolog.sdk.hookspecs",
+    "sync": "autolog._sync",
 }
 
 
@@ -53,4 +54,5 @@ __all__ = [
     "load_model",
     "register_model",
     "run",
+    "sync",
 ]

@@ -192,6 +192,9 @@ class WandbBackend(RecordBackend):
         comm_error = getattr(sys.modules.get("wandb.errors"), "CommError", None)
         return super().is_transient(exc) or (comm_error is not None and isinstance(exc, comm_error))
 
+    def delivered_run_id(self, run_id: str) -> str | None:
+        return wandb_run_id(run_id)
+
     def describe(self) -> dict[str, Any]:
         info: dict[str, Any] = {"name": self.name}
         for key in ("project", "entity", "dir", "mode"):

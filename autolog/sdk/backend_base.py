@@ -88,6 +88,19 @@ class Backend:
         """
         return isinstance(exc, (OSError, TimeoutError))
 
+    def delivered_run_id(self, run_id: str) -> str | None:
+        """The tracking system's own id of autolog run ``run_id``, once this backend created or
+        found it there (MLflow's run id); None when it has none of its own. ``autolog sync``
+        keeps it, so that the next sync of the run continues that run."""
+        return None
+
+    def reattach_run(self, run_id: str, target_run_id: str | None) -> None:
+        """Called by ``autolog sync`` before it replays more of a run this target may hold already:
+        log into that run rather than creating another. ``target_run_id`` is what
+        :meth:`delivered_run_id` said before; None when unknown (a sync interrupted before
+        recording it, or a run delivered live): find the run if it exists. The default does
+        nothing: right for backends whose runs are named by autolog's id (W&B, TensorBoard)."""
+
     def describe(self) -> dict[str, Any]:
         """A small dict for messages (where the data goes)."""
         return {"name": self.name}

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from autolog.store.filter import sql_like
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 #: The oldest schema a store that cannot be written is still read at: later versions only added
-#: tables (version 4: the model registry, read as empty from an older store).
+#: tables (version 4: the model registry, 6: what sync delivered; each read as empty from an older store).
 READ_ONLY_SINCE = 3
 #: How long a writer waits for another process's transaction before failing (milliseconds).
 BUSY_TIMEOUT_MS = 60_000
@@ -118,6 +118,31 @@ CREATE TABLE registered_model_aliases (
 """
 
 
+#: Version 5: reserved for experiments and their lifecycle (branch ``mlflow-api``); empty here.
+_MIGRATE_V4_TO_V5 = ""
+
+#: Version 6: what ``autolog sync`` delivered to each target (a backend and where it writes),
+#: per run: the target's id for the run, the metric rows sent (every row up to ``metric_rowid``),
+#: the final status sent, and in ``sync_items`` each param, tag, dataset, plot, model and
+#: artifact sent with a digest of what was sent (a changed tag or file is sent again).
+_MIGRATE_V5_TO_V6 = """
+CREATE TABLE sync_targets (
+    target_pk INTEGER PRIMARY KEY, backend TEXT NOT NULL, target TEXT NOT NULL UNIQUE,
+    created_time REAL NOT NULL
+);
+CREATE TABLE sync_runs (
+    target_pk INTEGER NOT NULL, run_pk INTEGER NOT NULL, target_run_id TEXT,
+    metric_rowid INTEGER NOT NULL DEFAULT 0, metric_points INTEGER NOT NULL DEFAULT 0,
+    status TEXT, synced_time REAL, PRIMARY KEY (target_pk, run_pk)
+) WITHOUT ROWID;
+CREATE INDEX sync_runs_by_run ON sync_runs (run_pk);
+CREATE TABLE sync_items (
+    target_pk INTEGER NOT NULL, run_pk INTEGER NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+    digest TEXT NOT NULL, PRIMARY KEY (target_pk, run_pk, kind, key)
+) WITHOUT ROWID
+"""
+
+
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
     """Execute ``;``-separated statements inside the caller's transaction."""
     for statement in script.split(";"):
@@ -130,6 +155,8 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: lambda conn: _run_script(conn, _MIGRATE_V1_TO_V2),
     2: lambda conn: _run_script(conn, _MIGRATE_V2_TO_V3),
     3: lambda conn: _run_script(conn, _MIGRATE_V3_TO_V4),
+    4: lambda conn: _run_script(conn, _MIGRATE_V4_TO_V5),
+    5: lambda conn: _run_script(conn, _MIGRATE_V5_TO_V6),
 }
 
 

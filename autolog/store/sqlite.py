@@ -77,6 +77,12 @@ INSERT OR IGNORE INTO datasets (run_pk, name, digest, context, source_type, sche
 VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 _REWIND_METRICS = "DELETE FROM metrics WHERE run_pk = ? AND step > ?"
+#: After a rewind, ``autolog sync`` watermarks of the run must not cover the row ids SQLite hands
+#: out next (it reuses those of deleted rows at the end of the table).
+_CLAMP_SYNC_MARKS = """
+UPDATE sync_runs SET metric_rowid = MIN(metric_rowid, (SELECT COALESCE(MAX(rowid), 0) FROM metrics))
+WHERE run_pk = ?
+"""
 _RECOMPUTE_LATEST = """
 INSERT INTO latest_metrics (run_pk, key, value, step, timestamp)
 SELECT run_pk, key, value, step, timestamp FROM (
@@ -373,6 +379,7 @@ class SqliteStore:
         self._active_runs.add(run_pk)
         if run.resume_step is not None:  # resumed from a checkpoint: drop the lost attempt's tail
             conn.execute(_REWIND_METRICS, (run_pk, run.resume_step))
+            conn.execute(_CLAMP_SYNC_MARKS, (run_pk,))
             conn.execute("DELETE FROM latest_metrics WHERE run_pk = ?", (run_pk,))
             conn.execute(_RECOMPUTE_LATEST, (run_pk,))
         return run_pk

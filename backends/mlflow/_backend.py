@@ -236,6 +236,19 @@ class MlflowBackend(RecordBackend):
         """The MLflow run id holding autolog run ``run_id``, once it exists."""
         return self._runs.get(run_id)
 
+    def delivered_run_id(self, run_id: str) -> str | None:
+        return self._runs.get(run_id)
+
+    def reattach_run(self, run_id: str, target_run_id: str | None) -> None:
+        """Log autolog run ``run_id`` into the MLflow run ``target_run_id`` (``autolog sync``
+        continuing a run); when None, look for a run tagged with its id before creating one."""
+        if target_run_id is None:
+            if run_id not in self._runs:
+                self._may_exist.add(run_id)
+            return
+        self._run_experiments[run_id] = self._client.get_run(target_run_id).info.experiment_id
+        self._runs[run_id] = target_run_id
+
     # -- helpers ---------------------------------------------------------------------------
 
     @property

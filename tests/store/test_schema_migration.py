@@ -1,4 +1,4 @@
-"""Schema versions: a store written by an autolog with schema 1 is migrated in place on open (to 3)."""
+"""Schema versions: a store written by an autolog with schema 1 is migrated in place on open (to the current version)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_a_version_1_store_migrates_to_the_current_version_and_keeps_its_runs(tm
     client.close()
 
     conn = sqlite3.connect(tracking_dir / DB_FILE)
-    assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 4
+    assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 6
     assert "user_id" in _columns(conn, "runs")
     assert _columns(conn, "datasets") == [
         "run_pk", "name", "digest", "context", "source_type", "schema", "profile",
@@ -83,6 +83,6 @@ def test_reopening_a_migrated_store_changes_nothing(tmp_path: Path) -> None:
     _write_version_1_store(tracking_dir)
     for _ in range(2):
         conn = schema.open_connection(str(tracking_dir / DB_FILE))
-        assert schema.schema_version(conn) == 4
+        assert schema.schema_version(conn) == schema.SCHEMA_VERSION
         assert conn.execute("SELECT count(*) FROM runs").fetchone() == (1,)
         conn.close()
