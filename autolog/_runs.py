@@ -89,6 +89,7 @@ class Run:
         _autologged: bool = False,
         _resume_step: int | None = None,
         _attach: bool = False,
+        _capture: bool = True,
     ) -> None:
         session = self._session = _session.current()
         config = session.config()
@@ -121,6 +122,11 @@ class Run:
         )
         session.run_started(start, self)
         self._dispatcher.emit(start)
+        if not session.forked:
+            if _capture and config.capture_environment:
+                _record_environment(self)
+            if config.system_metrics and parent_run_id is None:
+                _watch_system(session, config.system_metrics_interval)
 
     # -- logging -------------------------------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:
@@ -311,6 +317,24 @@ class Run:
             f"bad-metric:{key!r}:{type(value).__name__}",
             f"autolog: metric {key!r} = {_short(value)} skipped: {why}.",
         )
+
+
+def _record_environment(run: Run) -> None:
+    try:
+        from autolog import environment
+
+        environment.record(run)
+    except Exception as exc:  # noqa: BLE001
+        report_internal_error("capturing the environment", exc)
+
+
+def _watch_system(session: Any, interval: float) -> None:
+    try:
+        from autolog import system_metrics
+
+        system_metrics.watch(session, interval)
+    except Exception as exc:  # noqa: BLE001
+        report_internal_error("sampling system metrics", exc)
 
 
 def _short(value: Any) -> str:
