@@ -125,7 +125,7 @@ class Run:
         if not session.forked:
             if _capture and config.capture_environment:
                 _record_environment(self)
-            if config.system_metrics and parent_run_id is None:
+            if _capture and config.system_metrics and parent_run_id is None:
                 _watch_system(session, config.system_metrics_interval)
 
     # -- logging -------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from autolog import _session
 from autolog.projects import environments, fetch
 from autolog.projects.spec import ExecutionError, load_project
 
@@ -94,9 +95,13 @@ class SubmittedRun:
         process.wait()
         self._finish(process.returncode, cancelled=True)
 
-    def _finish(self, code: int, cancelled: bool = False) -> None:
-        from autolog import _session
+    def _stop_at_exit(self, outcome: Any) -> None:
+        """First in the exit sequence of the process that started the command: a command still
+        running is stopped, so its run is not left without an owner."""
+        if self._process.poll() is None:
+            self.cancel()
 
+    def _finish(self, code: int, cancelled: bool = False) -> None:
         with self._lock:  # held throughout: a second caller returns once the run is ended
             if self._status is not None:
                 return
@@ -225,6 +230,7 @@ def _launch(
         _release(source)
         raise ExecutionError(f"the command of entry point {entry_point!r} did not start: {exc}") from None
     submitted = SubmittedRun(run, process, source, command)
+    _session.current().on_exit(submitted._stop_at_exit)
     if not synchronous:
         _watch(submitted)
         return submitted
@@ -278,9 +284,10 @@ def _tags(
         tags["autolog.git.dirty"] = "true" if source.dirty else "false"
     if source.branch:
         tags["mlflow.source.git.branch"] = source.branch
-    remote = fetch.git(source.repository, "config", "--get", "remote.origin.url", check=False) \
-        if source.repository and os.path.isdir(source.repository) else None
-    tags["mlflow.source.git.repoURL"] = remote or (source.repository or "")
+    if source.repository and os.path.isdir(source.repository):
+        tags["mlflow.source.git.repoURL"] = fetch.git(source.repository, "config", "--get", "remote.origin.url", check=False) or ""
+    elif source.repository:
+        tags["mlflow.source.git.repoURL"] = source.repository
     if version:
         tags["autolog.project.version"] = version
     if reproduces:
@@ -290,7 +297,6 @@ def _tags(
 
 def _start_run(run_name: str | None, experiment_name: str | None, tags: dict[str, str], params: dict[str, str]) -> Any:
     """The project's run, created with its params and delivered before the command starts."""
-    from autolog import _session
     from autolog._runs import Run
 
     run = Run(name=run_name, experiment=experiment_name, tags=tags, _capture=False)
@@ -300,8 +306,6 @@ def _start_run(run_name: str | None, experiment_name: str | None, tags: dict[str
 
 
 def _child_environment(run: Any, environment: environments.Environment) -> dict[str, str]:
-    from autolog import _session
-
     config = _session.current().config()
     env = dict(os.environ)
     env.update(environment.variables)

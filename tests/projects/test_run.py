@@ -155,3 +155,25 @@ def test_the_cli_runs_a_project_and_exits_with_the_commands_status(project: Path
     assert cli.main(["run", str(project)]) == 4
     assert cli.main(["run", str(project), "-P", "C"]) == 2
     assert "-P takes NAME=VALUE" in capsys.readouterr().err
+
+
+def test_a_runner_that_exits_without_waiting_stops_its_command_and_ends_the_run_killed(tmp_path: Path):
+    folder = write_project(tmp_path / "slow", slow__py="""
+        import os, time
+        open("pid", "w").write(str(os.getpid()))
+        time.sleep(600)
+    """)
+    code = (
+        "import os, sys, time\n"
+        "from autolog import projects\n"
+        f"submitted = projects.run({str(folder)!r}, 'slow.py', synchronous=False)\n"
+        f"while not os.path.exists({str(folder / 'pid')!r}): time.sleep(0.1)\n"
+        "print(submitted.run_id, flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    child = int((folder / "pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
+    run = _client().get_run(done.stdout.split()[0])
+    assert run.status == "KILLED"
