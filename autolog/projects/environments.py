@@ -65,12 +65,18 @@ def prepare(project: Project, manager: str, *, system_site_packages: bool = Fals
             f"project {project.directory} declares a conda environment ({os.path.basename(project.env_file or '')}) "
             f"and {missing}; run it with --env-manager local in an environment you prepared"
         )
-    if manager == "uv" and shutil.which("uv") is None:
+    if manager == "uv" and uv_program() is None:
         raise ExecutionError("--env-manager uv needs uv, which is not installed (or use virtualenv)")
     spec = _python_env(project)
     location = build(spec, manager, system_site_packages)
     bin_dir = os.path.join(location, "Scripts" if os.name == "nt" else "bin")
     return Environment(manager, {"PATH": _path_with(bin_dir), "VIRTUAL_ENV": location}, location)
+
+
+def uv_program() -> str | None:
+    """uv on ``PATH``, or installed beside this interpreter (``pip install uv``), or None."""
+    beside = os.path.join(os.path.dirname(sys.executable), "uv")
+    return shutil.which("uv") or (beside if os.path.isfile(beside) and os.access(beside, os.X_OK) else None)
 
 
 def _path_with(folder: str) -> str:
@@ -138,7 +144,7 @@ def _interpreter(version: str) -> str:
 def _create(location: str, spec: dict, manager: str, system_site_packages: bool) -> None:
     python = os.path.join(location, "Scripts" if os.name == "nt" else "bin", "python")
     if manager == "uv":
-        command = ["uv", "venv", "--quiet", "--python", _interpreter(spec["python"]), location]
+        command = [str(uv_program()), "venv", "--quiet", "--python", _interpreter(spec["python"]), location]
         if system_site_packages:
             command.insert(2, "--system-site-packages")
         _step(command, "creating the environment")
@@ -154,7 +160,7 @@ def _create(location: str, spec: dict, manager: str, system_site_packages: bool)
         if not requirements:
             continue
         if manager == "uv":
-            _step(["uv", "pip", "install", "--quiet", "--python", python, *requirements], f"installing {what}")
+            _step([str(uv_program()), "pip", "install", "--quiet", "--python", python, *requirements], f"installing {what}")
         else:
             _step([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements], f"installing {what}")
 

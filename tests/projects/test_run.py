@@ -177,3 +177,18 @@ def test_a_runner_that_exits_without_waiting_stops_its_command_and_ends_the_run_
         os.kill(child, 0)
     run = _client().get_run(done.stdout.split()[0])
     assert run.status == "KILLED"
+
+
+def test_the_uv_manager_builds_the_python_env_with_uv(tmp_path: Path):
+    from autolog.projects import environments
+
+    if environments.uv_program() is None:
+        pytest.skip("uv is not installed")
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    folder = write_project(tmp_path / "uvproject", python_env__yaml=f"python: '{version}'\ndependencies: []\n")
+    submitted = projects.run(str(folder), env_manager="uv", system_site_packages=True)
+    cache = Path(os.environ["AUTOLOG_ENV_CACHE"])
+    (built,) = [p for p in cache.iterdir() if p.is_dir()]
+    assert built.name.startswith("uv-") and (folder / "trained.txt").read_text().split()[1] == str(built)
+    run = _client().get_run(submitted.run_id)
+    assert run.status == "FINISHED" and run.tags["mlflow.project.env"] == "uv" and "solver" in run.params
