@@ -33,7 +33,8 @@ def autolog(
     (``disable``, ``exclusive``, ``silent``: False; ``log_models``, ``log_signatures``,
     ``log_input_examples``: True; ``experiment``: "Default").
 
-    Further keyword options: ``tracking_dir``, ``log_datasets``, ``synchronous``,
+    Further keyword options: ``tracking_dir``, ``log_datasets``, ``capture_environment``,
+    ``system_metrics``, ``system_metrics_interval``, ``synchronous``,
     ``flush_interval``, ``registered_model_name``, ``registered_model_alias``,
     ``backend_options={"mlflow": {...}}`` and per-integration sections such as
     ``sklearn={"max_tuning_runs": 3}`` or ``transformers={"log_checkpoints": "all"}``

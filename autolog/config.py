@@ -44,6 +44,12 @@ class Config:
     retry_seconds: float = 30.0
     #: Seconds ``flush`` waits at exit.
     exit_flush_timeout: float = 30.0
+    #: Record each run's code version, command, machine and packages (``autolog.environment``).
+    capture_environment: bool = True
+    #: Sample CPU, memory and GPU use as ``system/...`` metrics of open runs (``autolog.system_metrics``).
+    system_metrics: bool = False
+    #: Seconds between two system metric samples.
+    system_metrics_interval: float = 10.0
     #: MLflow model registry: register each logged model under this name / set this alias.
     registered_model_name: str | None = None
     registered_model_alias: str | None = None
@@ -84,6 +90,9 @@ _ENV: dict[str, tuple[str, type]] = {
     "AUTOLOG_MAX_QUEUE_SIZE": ("max_queue_size", int),
     "AUTOLOG_RETRY_SECONDS": ("retry_seconds", float),
     "AUTOLOG_EXIT_FLUSH_TIMEOUT": ("exit_flush_timeout", float),
+    "AUTOLOG_CAPTURE_ENVIRONMENT": ("capture_environment", bool),
+    "AUTOLOG_SYSTEM_METRICS": ("system_metrics", bool),
+    "AUTOLOG_SYSTEM_METRICS_INTERVAL": ("system_metrics_interval", float),
     "AUTOLOG_REGISTERED_MODEL_NAME": ("registered_model_name", str),
     "AUTOLOG_REGISTERED_MODEL_ALIAS": ("registered_model_alias", str),
 }
@@ -132,7 +141,10 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     return values
 
 
-_POSITIVE = ("flush_interval", "batch_size", "max_queue_size", "retry_seconds", "exit_flush_timeout")
+_POSITIVE = (
+    "flush_interval", "batch_size", "max_queue_size", "retry_seconds", "exit_flush_timeout",
+    "system_metrics_interval",
+)
 
 
 def resolve(environ: Mapping[str, str] | None = None, **kwargs: Any) -> Config:

@@ -24,10 +24,12 @@ def _mlflow_default_store_outside_the_checkout(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _isolated_autolog(tmp_path, monkeypatch):
-    """Each test: internal errors raise, the default store lives in tmp_path, state is reset."""
+    """Each test: internal errors raise, the default store lives in tmp_path, no environment
+    capture (tests count records), state is reset."""
     monkeypatch.setenv("AUTOLOG_TESTING", "1")
     monkeypatch.setenv("AUTOLOG_DIR", str(tmp_path / "autolog-runs"))
-    for var in ("AUTOLOG_BACKENDS", "AUTOLOG_EXPERIMENT"):
+    monkeypatch.setenv("AUTOLOG_CAPTURE_ENVIRONMENT", "0")  # on in tests/environment and in subprocesses
+    for var in ("AUTOLOG_BACKENDS", "AUTOLOG_EXPERIMENT", "AUTOLOG_RUN_ID"):
         monkeypatch.delenv(var, raising=False)
     _safety.reset_warnings()
     yield

@@ -262,3 +262,20 @@ def test_end_to_end_through_autolog(tmp_path: Path, harness: Any) -> None:
     assert [(e.step, e.value) for e in accumulator.Scalars("loss")] == [(0, 1.0), (1, 0.5), (2, pytest.approx(1 / 3))]
     assert parse_markdown_table(harness.last_text(accumulator, "params")) == {"lr": "0.1"}
     assert parse_markdown_table(harness.last_text(accumulator, "tags"))["who"] == "test"
+
+
+def test_a_detaching_process_writes_its_points_but_no_session_end(driver: Any, harness: Any) -> None:
+    from tensorboard.plugins.hparams import metadata
+
+    from autolog.records import RunEnd, RunStart
+
+    run_id = "owned-elsewhere"
+    attached = RunStart(run_id, driver.experiment, "project", time.time(), attach=True)
+    driver.backend.on_run_start(attached)
+    driver.call("start_run", attached)
+    driver.metrics(run_id, [("loss", 1.0, 0)])
+    driver.call("end_run", RunEnd(run_id, RunStatus.FAILED, time.time(), detach=True))
+
+    accumulator = driver.load(run_id)
+    assert [(e.step, e.value) for e in accumulator.Scalars("loss")] == [(0, 1.0)]
+    assert harness.hparams_data(accumulator, metadata.SESSION_END_INFO_TAG) is None  # the owner ends it
