@@ -20,6 +20,7 @@ _LAZY = {
     "Client": "autolog.client",
     "Integration": "autolog.sdk.patching",
     "hookimpl": "autolog.sdk.hookspecs",
+    "sweep": "autolog.sweeps",
 }
 
 
@@ -47,4 +48,5 @@ __all__ = [
     "hookimpl",
     "load_model",
     "run",
+    "sweep",
 ]
