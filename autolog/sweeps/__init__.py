@@ -158,10 +158,13 @@ def _run_agent(opened: Any, function: Callable[..., Any] | None, count: int | No
             if progress:
                 progress.clear()
                 progress.done += 1
+            if verbose:
                 print(_report.trial_line(outcome, config.metric), file=out, flush=True)
+            if progress:
+                progress.draw()
     finally:
         if progress:
-            progress.clear()
+            progress.finish()
     if verbose:
         best = best_trial(opened)
         print(_report.best_text(best and _flat_best(opened, best), config.metric), file=out, flush=True)

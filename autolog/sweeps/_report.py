@@ -39,6 +39,14 @@ class Progress:
         self.stream.flush()
         self._drawn = True
 
+    def finish(self) -> None:
+        """Leave the final bar on its own line."""
+        if self._drawn:
+            self.draw()
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
+
     def clear(self) -> None:
         if self._drawn:
             self.stream.write("\r" + " " * 60 + "\r")

@@ -229,6 +229,10 @@ def claim(sweep: Sweep) -> Any | None:
         else:
             if fixed:
                 return None
-            trial = study.ask()
+            import warnings
+
+            with warnings.catch_warnings():  # "heartbeat ... supposed to be used with Study.optimize"
+                warnings.simplefilter("ignore", UserWarning)
+                trial = study.ask()
         storage.set_trial_user_attr(trial._trial_id, ATTR_AGENT, agent_identity())
     return trial
