@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from autolog import _session
-from autolog._safety import exception_safe, warn_once
+from autolog import _attach, _session
+from autolog._safety import exception_safe, report_internal_error, warn_once
 from autolog.records import Artifact, ArtifactKind, Metric, Params, Plot, RunEnd, RunStart, RunStatus, Tags
 from autolog.sdk.policy import default_run_name, metric_step, metric_value, new_run_id, param_string
 
@@ -24,8 +24,12 @@ _active: contextvars.ContextVar[Run | None] = contextvars.ContextVar("autolog_ac
 
 
 def active_run() -> Run | None:
-    """The run that records go to in this thread or task, or None."""
-    return _active.get()
+    """The run that records go to in this thread or task, or None.
+
+    With no run active, that is the run ``AUTOLOG_RUN_ID`` names, when set (see
+    :mod:`autolog._attach`)."""
+    current = _active.get()
+    return _process_run() if current is None else current
 
 
 def status_for(exc: BaseException | None) -> RunStatus:
@@ -57,6 +61,7 @@ class Run:
 
     __slots__ = (
         "__weakref__",
+        "_attached",
         "_autologged",
         "_autologged_into",
         "_deferred",
@@ -83,6 +88,7 @@ class Run:
         _run_id: str | None = None,
         _autologged: bool = False,
         _resume_step: int | None = None,
+        _attach: bool = False,
     ) -> None:
         session = self._session = _session.current()
         config = session.config()
@@ -97,6 +103,8 @@ class Run:
         self._ending: RunStatus | None = None
         self._token: contextvars.Token[Run | None] | None = None
         self._autologged = _autologged
+        #: True when another process owns this run: ending it here only detaches
+        self._attached = _attach
         self._deferred = False
         #: params an autologged call logged into this (user's) run: a second call with other
         #: values becomes a child run, so a run's params and its model never disagree
@@ -109,6 +117,7 @@ class Run:
             parent_run_id=parent_run_id,
             tags={str(k): param_string(v) for k, v in (tags or {}).items()},
             resume_step=_resume_step,
+            attach=_attach,
         )
         session.run_started(start, self)
         self._dispatcher.emit(start)
@@ -221,11 +230,14 @@ class Run:
 
     # -- lifecycle -----------------------------------------------------------------------------
     def end(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
-        """End the run (idempotent) and make it inactive in this context."""
+        """End the run (idempotent) and make it inactive in this context.
+
+        A run this process attached to (``autolog.run(run_id=...)``, ``AUTOLOG_RUN_ID``) is only
+        detached: this process stops logging to it; its status is left to the process owning it."""
         if self._ended or self._ending is not None:
             return
         self._ending = RunStatus(status)
-        end = RunEnd(self.run_id, self._ending, time.time())
+        end = RunEnd(self.run_id, self._ending, time.time(), detach=self._attached)
         self._deactivate()
         if self._deferred:  # behind this run's background work, so its records land first
             self._session.background.submit("ending a run", lambda: self._emit_end(end))
@@ -260,6 +272,11 @@ class Run:
     def ending(self) -> bool:
         """True once ``end`` was called (the end may still wait behind background work)."""
         return self._ending is not None
+
+    @property
+    def attached(self) -> bool:
+        """True for a run another process owns (this one logs into it and never ends it)."""
+        return self._attached
 
     @property
     def autologged(self) -> bool:
@@ -308,12 +325,18 @@ def run(
     name: str | None = None,
     experiment: str | None = None,
     tags: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
 ) -> Run:
     """Start an explicit run and make it active: ``with autolog.run(name="x") as run: ...``.
 
     Inside another active run it becomes that run's child. Autologged calls inside it log into it.
+    ``run_id`` attaches to an existing run instead: records go into it and leaving the block
+    only detaches (the run's status stays with the process that owns it); a run id the local
+    store does not hold raises ``LookupError``.
     """
-    parent = _active.get()
+    if run_id is not None:
+        return _attach_to(str(run_id), name=name, experiment=experiment, tags=tags).activate()
+    parent = active_run()
     new = Run(
         name=name,
         experiment=experiment or (parent.experiment if parent else None),
@@ -321,3 +344,53 @@ def run(
         parent_run_id=parent.run_id if parent else None,
     )
     return new.activate()
+
+
+def _attach_to(
+    run_id: str,
+    *,
+    name: str | None = None,
+    experiment: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+) -> Run:
+    """A handle on the existing run ``run_id`` that another process owns (not made active);
+    ``LookupError`` when the configured local store does not hold it. See :mod:`autolog._attach`."""
+    stored_experiment, stored_name = _attach.target(run_id, _session.current().config())
+    return Run(
+        name=name or stored_name or run_id,
+        experiment=experiment or stored_experiment,
+        tags=tags,
+        _run_id=run_id,
+        _attach=True,
+    )
+
+
+def _process_run() -> Run | None:
+    """The run ``AUTOLOG_RUN_ID`` names, attached once per process on first use; None when the
+    variable is unset, the run cannot be attached, or it was detached already."""
+    session = _session.current()
+    state = session.attached
+    if state is None:
+        if not _attach.requested_run_id() or session.forked or not _session.is_rank_zero():
+            return None
+        with session.lock:
+            if session.attached is None:
+                session.attached = _attach_from_environment()
+            state = session.attached
+    if state is False or state.ending:
+        return None
+    return state
+
+
+def _attach_from_environment() -> Run | bool:
+    run_id = _attach.requested_run_id()
+    try:
+        return _attach_to(run_id)
+    except LookupError as exc:
+        warn_once(
+            f"attach:{run_id}",
+            f"autolog: {_attach.ENV_RUN_ID}={run_id!r} is ignored: {exc}; autologged calls open their own runs.",
+        )
+    except Exception as exc:  # noqa: BLE001
+        report_internal_error(f"attaching to the run {_attach.ENV_RUN_ID} names", exc)
+    return False

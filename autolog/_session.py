@@ -77,6 +77,8 @@ class Session:
         self._retiring: dict[int, tuple[Any, threading.Thread | None]] = {}
         #: runs started and not yet ended (by id)
         self.open_runs: dict[str, Any] = {}
+        #: the run ``AUTOLOG_RUN_ID`` names: None until looked for, False when there is none
+        self.attached: Any = None
         self.background = Worker()
         #: True in a forked child until it calls ``autolog()`` itself
         self.forked = False
@@ -206,7 +208,9 @@ class Session:
             if run.ending:
                 continue  # its end is queued behind its background work
             try:
-                if run.autologged:
+                if run.attached:  # another process owns it: only detach
+                    run.end(outcome.status)
+                elif run.autologged:
                     run.set_tags({"autolog.exit_reason": "interrupted by the end of the process"})
                     run.end(INTERRUPTED)
                 else:
@@ -283,6 +287,7 @@ class Session:
         self.background.wait(30.0)
         self.shutdown()
         self.open_runs.clear()
+        self.attached = None
         self._exit_participants.clear()
         self._config = None
         self.enabled = False
@@ -293,6 +298,7 @@ class Session:
         self.lock = threading.RLock()
         self.background = Worker()
         self.open_runs = {}
+        self.attached = None
         self._retiring = {}
         self._exit_participants = []
         self.forked = True

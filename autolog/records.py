@@ -40,6 +40,10 @@ class RunStart:
     (``Trainer.train(resume_from_checkpoint=...)``): the run keeps its id, params and history up
     to that step; points the interrupted attempt logged *after* it are superseded (the local store
     removes them, so the history has no duplicated steps).
+
+    ``attach`` is set when this process logs into a run that another process owns and will end
+    (``AUTOLOG_RUN_ID``, ``autolog.run(run_id=...)``): backends find the existing run and must not
+    take it over (no new writer identity, no status change); ``tags`` are added to it.
     """
 
     run_id: str
@@ -49,15 +53,22 @@ class RunStart:
     parent_run_id: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     resume_step: int | None = None
+    attach: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class RunEnd:
-    """A run ends with ``status`` at ``end_time`` (seconds since the epoch)."""
+    """A run ends with ``status`` at ``end_time`` (seconds since the epoch).
+
+    ``detach`` is set when a process that *attached* to the run (see :class:`RunStart`) stops
+    logging to it: the run goes on and its owner ends it. Backends release what they hold for the
+    run and leave its status alone; ``status`` is then the attaching process's own outcome.
+    """
 
     run_id: str
     status: RunStatus
     end_time: float
+    detach: bool = False
 
 
 @dataclass(frozen=True, slots=True)

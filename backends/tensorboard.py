@@ -113,6 +113,10 @@ class TensorBoardBackend(RecordBackend):
         if log is None:
             return
         self._ended[end.run_id] = log.directory
+        if getattr(end, "detach", False):  # another process owns the run and writes its end
+            self._sync_text(log)
+            log.file.close()
+            return
         self._sync_text(log, final=True)
         from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 

@@ -170,6 +170,9 @@ class WandbBackend(RecordBackend):
             return
         if started is not None:
             self._ended[end.run_id] = started
+        if getattr(end, "detach", False):  # another process owns the run: close this handle only
+            state.run.finish(exit_code=0)
+            return
         status = getattr(end.status, "value", str(end.status))
         state.run.summary["status"] = status
         state.run.finish(exit_code=0 if status == "FINISHED" else 1)

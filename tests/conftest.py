@@ -27,7 +27,7 @@ def _isolated_autolog(tmp_path, monkeypatch):
     """Each test: internal errors raise, the default store lives in tmp_path, state is reset."""
     monkeypatch.setenv("AUTOLOG_TESTING", "1")
     monkeypatch.setenv("AUTOLOG_DIR", str(tmp_path / "autolog-runs"))
-    for var in ("AUTOLOG_BACKENDS", "AUTOLOG_EXPERIMENT"):
+    for var in ("AUTOLOG_BACKENDS", "AUTOLOG_EXPERIMENT", "AUTOLOG_RUN_ID"):
         monkeypatch.delenv(var, raising=False)
     _safety.reset_warnings()
     yield

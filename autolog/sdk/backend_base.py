@@ -20,6 +20,9 @@ through :meth:`Backend.plan_delivery`, so what the tests check is what productio
 * records for a run this backend never saw start (its ``RunStart`` went to another dispatcher,
   before a reconfiguration) are **never** delivered: the dispatcher drops and counts them, so
   no backend invents runs and none is put aside for it;
+* a ``RunStart`` with ``attach=True`` names a run another process owns (``AUTOLOG_RUN_ID``):
+  find it (or, if your system cannot, create it) and log into it; the matching ``RunEnd`` has
+  ``detach=True``: release what you hold for the run and leave its status to its owner;
 * a failed call is retried with back-off only when :meth:`Backend.is_transient` says so (network
   trouble); a lane resumes exactly at the failed call, so nothing is delivered twice.
 """

@@ -119,8 +119,8 @@ def start_autologged_run(
 ) -> AutologgedRun | None:
     """The run a patched call logs to, with ``tags`` set and ``params`` logged; None: do not log.
 
-    * inside a user's run (``autolog.run()``): that run, not owned; None when the config is
-      ``exclusive``; a child run (owned) when an autologged call already logged into it params
+    * inside a user's run (``autolog.run()``, or the run ``AUTOLOG_RUN_ID`` attaches to): that
+      run, not owned; None when the config is ``exclusive`` (not for an attached run); a child run (owned) when an autologged call already logged into it params
       that ``params`` contradicts;
     * else a new run, owned and, unless ``activate=False``, active in this context (a callback
       that never hears of an exception must not leave a stale active run behind);
@@ -130,7 +130,7 @@ def start_autologged_run(
     current = _runs.active_run()
     strings = {str(k): param_string(v) for k, v in (params or {}).items()}
     if parent is None and current is not None:
-        if _session.current().config().exclusive and not current.autologged:
+        if _session.current().config().exclusive and not (current.autologged or current.attached):
             return None
         if current.autologged or _agrees(current, strings):
             handle = AutologgedRun(current, owned=False)

@@ -133,6 +133,8 @@ class SqliteStore:
         self._experiment_ids: dict[str, int] = {}
         self._run_pks: dict[str, int] = {}
         self._active_runs: set[int] = set()
+        #: runs another process owns that this one attached to: never heartbeaten nor ended here
+        self._attached_ids: set[str] = set()
 
     def exists(self) -> bool:
         """Whether the database file exists (reads of a missing store find nothing)."""
@@ -234,9 +236,12 @@ class SqliteStore:
                 metrics.append(record)
                 continue
             if isinstance(record, RunStart):
-                run_pk = self._start_run(conn, record, writer, now)
-                tags.extend((run_pk, k, str(v)) for k, v in record.tags.items())
-                touched.add(run_pk)
+                started = self._attach_run(conn, record) if record.attach else self._start_run(conn, record, writer, now)
+                if started is None:
+                    unknown.add(record.run_id)
+                    continue
+                tags.extend((started, k, str(v)) for k, v in record.tags.items())
+                touched.add(started)
                 continue
             known = self._run_pk(conn, record.run_id)
             if known is None:
@@ -247,6 +252,8 @@ class SqliteStore:
                 datasets.append((run_pk, record.name, record.digest, record.context or None,
                                  record.source_type, record.schema, record.profile))
             elif isinstance(record, RunEnd):
+                if record.detach:  # the owner ends it
+                    continue
                 status = getattr(record.status, "value", record.status)
                 conn.execute(
                     "UPDATE runs SET status = ?, end_time = ?, reaped = 0 WHERE run_pk = ?",
@@ -290,7 +297,10 @@ class SqliteStore:
                 stacklevel=2,
             )
         beat = (now, writer.pid, writer.host, writer.started)
-        conn.executemany(_HEARTBEAT, [(*beat, run_pk) for run_pk in self._active_runs | touched])
+        beating = self._active_runs | touched
+        if self._attached_ids:
+            beating -= {self._run_pks.get(run_id) for run_id in self._attached_ids}
+        conn.executemany(_HEARTBEAT, [(*beat, run_pk) for run_pk in beating])
 
     def _write_metrics(self, conn: sqlite3.Connection, metrics: list[Metric], unknown: set[str]) -> set[int]:
         """Append the points; move each (run, key)'s latest point once, computed here."""
@@ -349,6 +359,12 @@ class SqliteStore:
             conn.execute(_RECOMPUTE_LATEST, (run_pk,))
         return run_pk
 
+    def _attach_run(self, conn: sqlite3.Connection, run: RunStart) -> int | None:
+        """An existing run this process logs into without owning it (its writer identity,
+        heartbeat and status stay the owner's); None when the store does not hold it."""
+        self._attached_ids.add(run.run_id)
+        return self._run_pk(conn, run.run_id)
+
     @staticmethod
     def _apply_system_tags(conn: sqlite3.Connection, run_pk: int, tags) -> None:
         """``mlflow.runName`` renames the run (as in MLflow); ``mlflow.parentRunId`` sets a parent
@@ -371,7 +387,7 @@ class SqliteStore:
         row = conn.execute("SELECT run_pk, status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
             return None
-        if row[1] == "RUNNING":
+        if row[1] == "RUNNING" and run_id not in self._attached_ids:
             self._active_runs.add(row[0])
         self._run_pks[run_id] = row[0]
         return row[0]

@@ -15,6 +15,10 @@ How records map onto MLflow:
   instead of creating one, and never ends it. A run resumed from a checkpoint
   (``RunStart.resume_step``) reopens its MLflow run, found by its ``autolog.run_id`` tag; MLflow
   cannot delete metric points, so those the interrupted attempt logged after that step remain.
+  A process *attached* to a run another process owns (``AUTOLOG_RUN_ID``, ``autolog.run(run_id=
+  ...)``) finds that run's MLflow run the same way (by its ``autolog.run_id`` tag, in the
+  experiment it names) and never ends it; when there is none (the owner does not log to this
+  server) it creates one and ends it with its own outcome when it detaches.
 * **Names.** Metric, param and tag keys MLflow rejects are rewritten the same way every time:
   each character other than a word character, ``.``, ``-``, space or ``/`` becomes ``_`` (a colon
   too, since Windows servers refuse it); empty and ``.`` path segments are dropped and ``..``

@@ -68,6 +68,8 @@ class MlflowBackend(RecordBackend):
         self._run_experiments: dict[str, str] = {}
         #: autolog run ids attached to a run the user opened: never ended by autolog
         self._attached: set[str] = set()
+        #: autolog run ids whose MLflow run this backend created
+        self._created: set[str] = set()
         #: autolog run ids whose MLflow run may exist already (lost reply, resume): searched first
         self._may_exist: set[str] = set()
         self._experiments: dict[str, str] = {}
@@ -97,9 +99,12 @@ class MlflowBackend(RecordBackend):
     def start_run(self, run: RunStart) -> None:
         self._starts[run.run_id] = run
         resuming = getattr(run, "resume_step", None) is not None
-        if resuming and run.run_id not in self._runs and run.run_id not in self._user_runs:
-            self._may_exist.add(run.run_id)  # look for the interrupted run before creating
+        attaching = getattr(run, "attach", False)
+        if (resuming or attaching) and run.run_id not in self._runs and run.run_id not in self._user_runs:
+            self._may_exist.add(run.run_id)  # look for the interrupted (or the owner's) run first
         mlflow_run_id = self._mlflow_run_id(run.run_id)
+        if attaching and run.run_id not in self._created:  # the owner's MLflow run: it ends it
+            self._attached.add(run.run_id)
         if resuming and run.run_id not in self._attached:
             self._client.update_run(mlflow_run_id, status=RunStatus.RUNNING.value)
         tags = dict(run.tags)
@@ -195,6 +200,7 @@ class MlflowBackend(RecordBackend):
         self._partial = None
 
     def end_run(self, end: RunEnd) -> None:
+        """End the MLflow run; a detach ends only an MLflow run this process had to create."""
         if end.run_id in self._attached or end.status is RunStatus.RUNNING:
             self._forget(end.run_id)
             return
@@ -289,6 +295,7 @@ class MlflowBackend(RecordBackend):
                 experiment_id, start_time=int(start.start_time * 1000), tags=tags, run_name=start.name or None
             )
             mlflow_run_id = created.info.run_id
+            self._created.add(run_id)
         self._runs[run_id] = mlflow_run_id
         self._run_experiments[run_id] = experiment_id
         return mlflow_run_id
@@ -413,6 +420,7 @@ class MlflowBackend(RecordBackend):
         self._user_runs.pop(run_id, None)
         self._may_exist.discard(run_id)
         self._attached.discard(run_id)
+        self._created.discard(run_id)
 
     def _warn(self, message: str, once: str | None = None) -> None:
 

@@ -163,3 +163,37 @@ def test_resumed_run_continues_the_same_mlflow_run(make_driver, client):
     assert stored.info.status == "FINISHED"
     assert [m.step for m in client.get_metric_history(mlflow_run_id, "loss")] == [0, 1, 2]
     assert len(client.search_runs([stored.info.experiment_id])) == 1
+
+
+def test_an_attached_process_logs_into_the_owners_mlflow_run_and_never_ends_it(make_driver, client):
+    owner = make_driver()
+    run_id = owner.start("project")
+    owner.params(run_id, {"alpha": "0.5"})
+    mlflow_run_id = owner.mlflow_run(run_id).info.run_id
+
+    child = make_driver()  # another process, told the run id by AUTOLOG_RUN_ID
+    attached = RunStart(run_id, child.experiment, "", time.time(), attach=True)
+    child.backend.on_run_start(attached)
+    child.call("start_run", attached)
+    child.params(run_id, {"C": "1.0"})
+    child.metrics(run_id, [("score", 0.9, 0)])
+    child.call("end_run", RunEnd(run_id, RunStatus.FAILED, time.time(), detach=True))
+
+    stored = client.get_run(mlflow_run_id)
+    assert child.backend.mlflow_run_id(run_id) == mlflow_run_id
+    assert stored.info.status == "RUNNING"  # the attached process's end is not the run's
+    assert stored.data.params == {"alpha": "0.5", "C": "1.0"} and stored.data.metrics["score"] == 0.9
+    owner.end(run_id, RunStatus.FINISHED)
+    assert client.get_run(mlflow_run_id).info.status == "FINISHED"
+    assert len(client.search_runs([stored.info.experiment_id])) == 1
+
+
+def test_an_attached_process_creates_and_ends_the_mlflow_run_the_owner_never_made(driver, client):
+    run_id = uuid.uuid4().hex
+    attached = RunStart(run_id, driver.experiment, "project", time.time(), attach=True)
+    driver.backend.on_run_start(attached)
+    driver.call("start_run", attached)
+    driver.params(run_id, {"C": "1.0"})
+    driver.call("end_run", RunEnd(run_id, RunStatus.FAILED, time.time(), detach=True))
+    run = driver.mlflow_run(run_id)
+    assert run.info.status == "FAILED" and run.data.params == {"C": "1.0"}
