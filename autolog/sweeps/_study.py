@@ -200,9 +200,9 @@ def reap_dead_trials(sweep: Sweep) -> list[int]:
         stale = set(storage._get_stale_trial_ids(sweep.study._study_id)) if hasattr(storage, "_get_stale_trial_ids") else set()
         for trial in sweep.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
             if trial._trial_id in stale or _agent_dead(trial, now):
-                try:
+                try:  # the reason first: a finished trial takes no attributes
+                    storage.set_trial_user_attr(trial._trial_id, ATTR_FAILURE, "its agent died during the trial")
                     if storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL):
-                        storage.set_trial_user_attr(trial._trial_id, ATTR_FAILURE, "its agent died during the trial")
                         failed.append(trial)
                 except optuna.exceptions.UpdateFinishedTrialError:
                     pass
