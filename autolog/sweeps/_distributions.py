@@ -22,7 +22,7 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
-from autolog.sweeps.config import _EPS, DISTRIBUTIONS, Parameter, SweepConfigError, _is_number
+from autolog.sweeps._schema import _EPS, DISTRIBUTIONS, Parameter, SweepConfigError, _is_number
 
 _PRIMITIVE = (type(None), bool, int, float, str)
 

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from autolog.sweeps._distributions import build
+from autolog.sweeps._schema import Parameter, SweepConfigError, _is_number
 
 METHODS = ("grid", "random", "bayes")
 GOALS = ("minimize", "maximize")
@@ -37,52 +39,6 @@ TOP_LEVEL_KEYS = frozenset({
 METRIC_KEYS = frozenset({"name", "goal", "target", "summary"})
 EARLY_TERMINATE_KEYS = frozenset({"type", "min_iter", "max_iter", "s", "eta", "strict"})
 PARAMETER_KEYS = frozenset({"value", "values", "distribution", "min", "max", "mu", "sigma", "q", "probabilities", "parameters"})
-
-#: Each W&B distribution and the keys it takes (beyond ``distribution``).
-DISTRIBUTIONS: dict[str, frozenset[str]] = {
-    "constant": frozenset({"value"}),
-    "categorical": frozenset({"values", "probabilities"}),
-    "int_uniform": frozenset({"min", "max"}),
-    "uniform": frozenset({"min", "max"}),
-    "q_uniform": frozenset({"min", "max", "q"}),
-    "log_uniform": frozenset({"min", "max"}),
-    "log_uniform_values": frozenset({"min", "max"}),
-    "q_log_uniform": frozenset({"min", "max", "q"}),
-    "q_log_uniform_values": frozenset({"min", "max", "q"}),
-    "inv_log_uniform": frozenset({"min", "max"}),
-    "inv_log_uniform_values": frozenset({"min", "max"}),
-    "normal": frozenset({"mu", "sigma"}),
-    "q_normal": frozenset({"mu", "sigma", "q"}),
-    "log_normal": frozenset({"mu", "sigma"}),
-    "q_log_normal": frozenset({"mu", "sigma", "q"}),
-}
-#: Quantile bounds for the normal family: Optuna searches u in [eps, 1-eps], the trial gets mu + sigma * z(u).
-_EPS = 1e-6
-
-
-class SweepConfigError(ValueError):
-    """A sweep config that cannot be run; the message names the offending key."""
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One searched (or constant) parameter: its dotted name, Optuna distribution and transform."""
-
-    name: str
-    kind: str
-    spec: Mapping[str, Any]
-    distribution: Any = None  # an optuna distribution; None for a constant
-    transform: Callable[[Any], Any] = field(default=lambda x: x, repr=False, compare=False)
-    grid: tuple[Any, ...] | None = None  # raw Optuna values for grid search
-
-    @property
-    def constant(self) -> bool:
-        return self.distribution is None
-
-    def value(self, raw: Any) -> Any:
-        """The value the trial sees for the Optuna value ``raw``."""
-        return self.spec["value"] if self.constant else self.transform(raw)
-
 
 @dataclass(frozen=True)
 class SweepConfig:
@@ -234,10 +190,6 @@ def _unknown(mapping: Mapping[str, Any], allowed: frozenset[str], prefix: str) -
             raise SweepConfigError(f"{prefix}{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _early_terminate(et: Any) -> Mapping[str, Any] | None:
     if et is None:
         return None
@@ -269,7 +221,5 @@ def _parameters(params: Mapping[str, Any], prefix: str, method: str) -> list[Par
                 raise SweepConfigError(f"parameters.{key}.parameters: nested parameters stand alone, as a non-empty mapping")
             found.extend(_parameters(spec["parameters"], key + ".", method))
         else:
-            from autolog.sweeps._distributions import build
-
             found.append(build(key, dict(spec), method))
     return found

@@ -13,8 +13,8 @@ import pytest
 
 pytest.importorskip("optuna")
 
-import autolog  # noqa: E402
-from autolog.sweeps import _study, create_sweep  # noqa: E402
+import autolog
+from autolog.sweeps import _study, create_sweep
 
 HERE = Path(__file__).parent
 

@@ -12,8 +12,8 @@ import pytest
 pytest.importorskip("optuna")
 pytest.importorskip("sklearn")
 
-import autolog  # noqa: E402
-from autolog.sweeps import agent, create_sweep  # noqa: E402
+import autolog
+from autolog.sweeps import agent, create_sweep
 
 HERE = Path(__file__).parent
 

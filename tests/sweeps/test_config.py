@@ -10,8 +10,8 @@ import pytest
 
 pytest.importorskip("optuna")
 
-from autolog.sweeps import SweepConfigError, parse  # noqa: E402
-from autolog.sweeps._command import build_command  # noqa: E402
+from autolog.sweeps import SweepConfigError, parse
+from autolog.sweeps._command import build_command
 
 
 def config(parameters, method="random", **extra):

@@ -9,8 +9,8 @@ import pytest
 
 pytest.importorskip("optuna")
 
-import autolog  # noqa: E402
-from autolog.sweeps import agent, create_sweep, show  # noqa: E402
+import autolog
+from autolog.sweeps import agent, create_sweep, show
 
 
 def _runs(experiment=None):
