@@ -68,9 +68,27 @@ def open_storage(url: str) -> Any:
         kwargs = {"connect_args": {"timeout": 60}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RDBStorage(
+        storage = optuna.storages.RDBStorage(
             url, engine_kwargs=kwargs, heartbeat_interval=interval, grace_period=3 * interval
         )
+    if url.startswith("sqlite"):
+        _fast_sqlite(storage.engine)
+    return storage
+
+
+def _fast_sqlite(engine: Any) -> None:
+    """WAL and ``synchronous=NORMAL`` on every connection, as autolog's own store: a commit is
+    a write to the log, not an fsync, and readers never wait for writers (crash-safe still)."""
+    import sqlalchemy
+
+    def on_connect(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    sqlalchemy.event.listen(engine, "connect", on_connect)
+    engine.dispose()  # connections opened while creating the tables get the pragmas too
 
 
 def _sqlite_path(url: str) -> str | None:
