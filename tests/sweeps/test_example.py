@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("optuna")
 pytest.importorskip("sklearn")
 
-import autolog  # noqa: E402
+import autolog
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
