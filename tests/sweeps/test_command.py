@@ -62,3 +62,15 @@ def test_a_command_with_macros_and_a_failing_program(child_env):
     assert runs[by_x[2].run_id].status == "FINISHED"
     history = autolog.Client().get_metric_history(by_x[2].run_id, "loss")
     assert [p.step for p in history] == [0, 1, 2]
+
+
+def test_a_pruned_program_is_stopped_and_its_trial_killed(child_env):
+    cfg = {"method": "grid", "program": str(HERE / "curve_script.py"), "metric": {"name": "loss"},
+           "parameters": {"quality": {"values": [0.2, 0.1, 5.0]}},  # each good one better than the last
+           "early_terminate": {"type": "hyperband", "min_iter": 1, "max_iter": 2, "eta": 3}}  # one bracket
+    outcomes = agent(create_sweep(cfg).sweep_id, verbose=False)
+    assert [o.state for o in outcomes] == ["COMPLETE", "COMPLETE", "PRUNED"]
+    run = autolog.Client().get_run(outcomes[2].run_id)
+    assert run.status == "KILLED" and run.tags["pruned"] == "true"
+    history = autolog.Client().get_metric_history(run.run_id, "loss")
+    assert history[-1].step < 15  # stopped before the end of its curve

@@ -181,3 +181,43 @@ def test_agent_and_show_continue_a_created_sweep(tmp_path):
     assert best.value == min(o.value for o in first + rest)
     with pytest.raises(LookupError, match="no sweep 'nope'"):
         show("nope")
+
+
+def test_a_bad_config_writes_nothing(tmp_path):
+    from autolog.sweeps import SweepConfigError
+
+    with pytest.raises(SweepConfigError, match=r"^parameters\.lr\.min: 5 is above max 1"):
+        autolog.sweep({"method": "random", "metric": {"name": "l"}, "parameters": {"lr": {"min": 5, "max": 1}}},
+                      lambda: None, count=1)
+    assert _runs() == []
+    assert not (tmp_path / "autolog-runs" / "sweeps.db").exists()
+
+
+def test_any_optuna_storage_url_and_a_function_without_arguments(tmp_path):
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    cfg = {"method": "grid", "metric": {"name": "loss"}, "parameters": {"x": {"values": [2, 1]}}}
+
+    def train():
+        run = autolog.active_run()
+        run.log_metric("loss", float(run.params["x"]))
+
+    best = autolog.sweep(cfg, train, storage=url, name="remote", verbose=False)
+    assert best.params == {"x": 1}
+    assert (tmp_path / "elsewhere.db").exists() and not (tmp_path / "autolog-runs" / "sweeps.db").exists()
+    out = io.StringIO()
+    show("remote", storage=url, out=out)
+    assert "best trial 1: loss=1" in out.getvalue()
+
+
+def test_ctrl_c_in_a_trial_stops_the_sweep_and_ends_its_runs_killed():
+    cfg = {"method": "grid", "metric": {"name": "loss"}, "parameters": {"x": {"values": [1, 2, 3]}}}
+    calls = []
+
+    def train(config):
+        calls.append(config["x"])
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        autolog.sweep(cfg, train, verbose=False)
+    assert calls == [1]
+    assert sorted(r.status for r in _runs()) == ["KILLED", "KILLED"]  # the trial and the sweep's run
