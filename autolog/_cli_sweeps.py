@@ -72,7 +72,8 @@ def _create(args: argparse.Namespace, out: IO[str]) -> int:
 
     if not os.path.exists(args.config):
         raise ValueError(f"{args.config}: no such sweep config file")
-    opened = sweeps.create_sweep(args.config, name=args.name, storage=args.storage, tracking_dir=args.dir)
+    _configure(args)
+    opened = sweeps.create_sweep(args.config, name=args.name, storage=args.storage)
     print(opened.sweep_id, file=out)
     return 0
 
@@ -100,8 +101,7 @@ def _agent(args: argparse.Namespace, out: IO[str]) -> int:
 
     function = _load_function(args.function) if args.function else None
     _configure(args)
-    outcomes = sweeps.agent(args.sweep_id, function, count=args.count, storage=args.storage, tracking_dir=args.dir,
-                            out=out)
+    outcomes = sweeps.agent(args.sweep_id, function, count=args.count, storage=args.storage, out=out)
     return 0 if outcomes is not None else 1
 
 

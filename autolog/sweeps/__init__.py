@@ -62,11 +62,13 @@ def create_sweep(
     *,
     name: str | None = None,
     storage: str | None = None,
-    tracking_dir: str | None = None,
     experiment: str | None = None,
     keep_parent_open: bool = False,
 ) -> Any:
     """Create a sweep: its Optuna study and its parent run. Returns the open sweep (``sweep_id``).
+
+    Runs go where autolog is configured to log (``AUTOLOG_DIR``, ``autolog.autolog(tracking_dir=)``);
+    the study to ``storage``, by default ``sqlite:///<tracking_dir>/sweeps.db``.
 
     The parent run (tags ``autolog.sweep_id``, ``autolog.sweep_method``) ends at once unless
     ``keep_parent_open`` (then it is ``sweep.parent_run``, active, for the caller to end)."""
@@ -75,7 +77,7 @@ def create_sweep(
     from autolog.sweeps import _study
 
     checked = config if isinstance(config, SweepConfig) else load(config)
-    directory = _tracking_dir(tracking_dir)
+    directory = _tracking_dir(None)
     experiment = experiment or checked.raw.get("project")
     parent_id = new_run_id()
     opened = _study.create(checked, _storage(storage, directory), name=name, parent_run_id=parent_id,
@@ -106,7 +108,6 @@ def agent(
     *,
     count: int | None = None,
     storage: str | None = None,
-    tracking_dir: str | None = None,
     verbose: bool = True,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
@@ -114,10 +115,11 @@ def agent(
     """Run trials of the sweep ``sweep_id`` until it has none left, or ``count`` were run here.
 
     Each trial calls ``function(config)`` in this process, or (without a function) runs the
-    sweep's ``program``/``command``. Returns this agent's trial outcomes."""
+    sweep's ``program``/``command`` (its runs attach to the trial's run in autolog's configured
+    store). Returns this agent's trial outcomes."""
     from autolog.sweeps import _study
 
-    directory = _tracking_dir(tracking_dir)
+    directory = _tracking_dir(None)
     opened = _study.load(sweep_id, _storage(storage, directory))
     return _run_agent(opened, function, count, directory, verbose, out, err)
 

@@ -84,22 +84,26 @@ def test_cli_create_agent_show(tmp_path):
     config = tmp_path / "sweep.yaml"
     config.write_text("method: grid\nmetric: {name: loss}\nparameters:\n  x: {values: [3, 1, 2]}\n")
     env = _env(tmp_path)
-    created = subprocess.run(_cli("create", str(config), "--name", "cli-sweep"), env=env, capture_output=True, text=True, timeout=120)
+    where = ["--dir", str(tmp_path / "cli-runs")]
+    created = subprocess.run(_cli("create", str(config), "--name", "cli-sweep", *where), env=env, capture_output=True, text=True, timeout=120)
     assert created.returncode == 0, created.stderr
     assert created.stdout.strip() == "cli-sweep"
-    ran = subprocess.run(_cli("agent", "cli-sweep", "--count", "2", "--function", "trainfns:quick"), env=env,
+    ran = subprocess.run(_cli("agent", "cli-sweep", "--count", "2", "--function", "trainfns:quick", *where), env=env,
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.count("COMPLETE") == 2 and "best trial 1: loss=1" in ran.stdout
     assert "2/2 trials" in ran.stderr
-    shown = subprocess.run(_cli("show", "cli-sweep"), env=env, capture_output=True, text=True, timeout=120)
+    shown = subprocess.run(_cli("show", "cli-sweep", *where), env=env, capture_output=True, text=True, timeout=120)
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
     assert lines[0] == "sweep cli-sweep: grid, minimize loss, 3 trials"
     assert sum(" COMPLETE " in line for line in lines) == 2 and sum(" WAITING " in line for line in lines) == 1
     assert "best trial 1: loss=1" in shown.stdout
-    unknown = subprocess.run(_cli("show", "nope"), env=env, capture_output=True, text=True, timeout=120)
+    stored = autolog.Client(str(tmp_path / "cli-runs")).search_runs()
+    assert len(stored) == 3 and sum(r.parent_run_id is None for r in stored) == 1  # --dir: the sweep's run, 2 trials
+    assert not (tmp_path / "autolog-runs").exists()
+    unknown = subprocess.run(_cli("show", "nope", *where), env=env, capture_output=True, text=True, timeout=120)
     assert unknown.returncode == 1 and "no sweep 'nope'" in unknown.stderr
     config.write_text("method: grid\nmetric: {name: loss}\nparameters:\n  x: {distribution: uniform, min: 0, max: 1}\n")
-    bad = subprocess.run(_cli("create", str(config)), env=env, capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(_cli("create", str(config), *where), env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "parameters.x: grid search needs discrete values" in bad.stderr

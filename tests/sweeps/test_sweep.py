@@ -221,3 +221,16 @@ def test_ctrl_c_in_a_trial_stops_the_sweep_and_ends_its_runs_killed():
         autolog.sweep(cfg, train, verbose=False)
     assert calls == [1]
     assert sorted(r.status for r in _runs()) == ["KILLED", "KILLED"]  # the trial and the sweep's run
+
+
+def test_metric_target_stops_the_sweep_once_reached():
+    cfg = {"method": "grid", "metric": {"name": "acc", "goal": "maximize", "target": 0.9},
+           "parameters": {"x": {"values": [0.5, 0.95, 0.7, 0.99]}}}
+    calls = []
+
+    def train(config):
+        calls.append(config["x"])
+        autolog.active_run().log_metric("acc", config["x"])
+
+    best = autolog.sweep(cfg, train, verbose=False)
+    assert calls == [0.5, 0.95] and best.value == 0.95
