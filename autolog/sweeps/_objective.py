@@ -40,8 +40,8 @@ class Objective:
             step = step if step > self._last_step else self._last_step + 1
             self._last_step = step
             self.points.append((step, value))
-            if self.trial is None or value != value:
-                return False
+            if self.trial is None or not self.prune or value != value:
+                return False  # intermediate values cost a commit each: only for a pruner
             self.trial.report(value, step)
             if self.prune and self.pruned_at is None and self.trial.should_prune():
                 self.pruned_at = step

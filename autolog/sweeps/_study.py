@@ -128,6 +128,8 @@ class Sweep:
         self.experiment = experiment
         #: the parent run, while ``autolog.sweep()`` keeps it open
         self.parent_run: Any = None
+        #: when this process last looked for trials whose agent died (see :func:`reap_dead_trials`)
+        self.reaped_at: float | None = None
 
     def trials(self) -> list[Any]:
         return self.study.get_trials(deepcopy=False)
@@ -211,6 +213,9 @@ def reap_dead_trials(sweep: Sweep) -> list[int]:
     grace period), queue their slots again, and return their numbers."""
     import optuna
 
+    if sweep.reaped_at is not None and time.monotonic() - sweep.reaped_at < heartbeat_seconds():
+        return []  # at most once a heartbeat interval: a dead agent is found within the grace period anyway
+    sweep.reaped_at = time.monotonic()
     storage = sweep.study._storage
     failed: list[Any] = []
     with claim_lock(sweep.storage_url):
@@ -239,7 +244,7 @@ def claim(sweep: Sweep) -> Any | None:
     storage = study._storage
     fixed = sweep.config.method == "grid" or sweep.config.run_cap is not None
     with claim_lock(sweep.storage_url):
-        waiting = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
+        waiting = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)) if fixed else []
         for frozen in sorted(waiting, key=lambda t: t.number):
             if storage.set_trial_state_values(frozen._trial_id, optuna.trial.TrialState.RUNNING):
                 trial = optuna.trial.Trial(study, frozen._trial_id)
