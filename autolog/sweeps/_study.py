@@ -175,6 +175,9 @@ def load(sweep_id: str, storage_url: str) -> Sweep:
     """The sweep ``sweep_id``; :class:`SweepNotFound` if the storage has none by that name."""
     import optuna
 
+    path = _sqlite_path(storage_url)
+    if path is not None and not os.path.exists(path):  # a read creates no database
+        raise SweepNotFound(f"no sweep {sweep_id!r} in {storage_url} (no such database)")
     storage = open_storage(storage_url)
     try:
         summary = {s.study_name: s for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}

@@ -234,3 +234,23 @@ def test_metric_target_stops_the_sweep_once_reached():
 
     best = autolog.sweep(cfg, train, verbose=False)
     assert calls == [0.5, 0.95] and best.value == 0.95
+
+
+def test_the_metric_may_come_from_a_run_below_the_trial(tmp_path):
+    cfg = {"method": "grid", "metric": {"name": "loss"}, "parameters": {"x": {"values": [3, 1]}}}
+
+    def train(config):
+        with autolog.run(name="inner") as inner:  # a child of the trial's run
+            inner.log_metric("loss", config["x"])
+
+    best = autolog.sweep(cfg, train, verbose=False)
+    assert best.value == 1
+    inner = [r for r in _runs() if r.name == "inner"]
+    assert len(inner) == 2 and {r.parent_run_id for r in inner} == {o.run_id for o in _trials_of_sweep()}
+    with pytest.raises(LookupError):
+        show("nope", storage=f"sqlite:///{tmp_path / 'none.db'}")
+    assert not (tmp_path / "none.db").exists()
+
+
+def _trials_of_sweep():
+    return [r for r in _runs() if "autolog.trial_number" in r.tags]
