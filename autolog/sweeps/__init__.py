@@ -23,6 +23,7 @@ Optuna is an optional dependency (``pip install 'autolog-suite[sweeps]'``).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -82,8 +83,6 @@ def create_sweep(
     parent_id = new_run_id()
     opened = _study.create(checked, _storage(storage, directory), name=name, parent_run_id=parent_id,
                            experiment=experiment)
-    import json
-
     parent = _runs.Run(
         name=str(checked.raw.get("name") or opened.sweep_id),
         experiment=experiment,
