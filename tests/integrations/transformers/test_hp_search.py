@@ -43,3 +43,31 @@ def test_hyperparameter_search_gives_one_child_run_per_trial_under_one_parent(be
     assert float(best_run.params["learning_rate"]) == pytest.approx(best.hyperparameters["learning_rate"])
     assert best_run.metrics["eval_loss"] == pytest.approx(best.objective)  # the evaluation after training
     assert all(autolog.Client().get_metric_history(r.run_id, "loss") for r in trials)
+
+
+def test_a_trainer_inside_a_sweep_trial_logs_into_the_trial_run(bert, tokenizer, cls_data, training_args):
+    from transformers import DataCollatorWithPadding, Trainer
+
+    autolog.autolog(transformers={"log_models": False, "log_checkpoints": "none"})
+    train, evaluation = cls_data
+
+    def trial(config):
+        Trainer(
+            model=bert(),
+            args=training_args(max_steps=2, eval_strategy="no", save_strategy="no", logging_steps=1, **config),
+            train_dataset=train,
+            eval_dataset=evaluation,
+            processing_class=tokenizer,
+            data_collator=DataCollatorWithPadding(tokenizer),
+        ).train()
+
+    cfg = {"method": "grid", "metric": {"name": "train_loss"}, "parameters": {"learning_rate": {"values": [0.001, 0.01]}}}
+    best = autolog.sweep(cfg, trial, verbose=False)
+    runs = autolog.Client().search_runs()
+    trials = [r for r in runs if "autolog.trial_number" in r.tags]
+    assert len(trials) == 2 and len(runs) == 3  # the sweep's run and its two trials: no stray Trainer run
+    for run in trials:
+        assert run.status == "FINISHED" and run.tags["trainer.class"] == "Trainer"
+        assert run.params["learning_rate"] in ("0.001", "0.01") and run.params["max_steps"] == "2"
+        assert "train_loss" in run.metrics and autolog.Client().get_metric_history(run.run_id, "loss")
+    assert best.value == min(r.metrics["train_loss"] for r in trials)
