@@ -71,3 +71,31 @@ def test_a_trainer_inside_a_sweep_trial_logs_into_the_trial_run(bert, tokenizer,
         assert run.params["learning_rate"] in ("0.001", "0.01") and run.params["max_steps"] == "2"
         assert "train_loss" in run.metrics and autolog.Client().get_metric_history(run.run_id, "loss")
     assert best.value == min(r.metrics["train_loss"] for r in trials)
+
+
+def test_hyperband_stops_a_diverging_trainer_inside_a_sweep(bert, tokenizer, cls_data, training_args):
+    from transformers import DataCollatorWithPadding, Trainer
+
+    autolog.autolog(transformers={"log_models": False, "log_checkpoints": "none"})
+    train, evaluation = cls_data
+
+    def trial(config):
+        Trainer(
+            model=bert(),
+            args=training_args(max_steps=5, eval_strategy="no", save_strategy="no", logging_steps=1, **config),
+            train_dataset=train,
+            eval_dataset=evaluation,
+            processing_class=tokenizer,
+            data_collator=DataCollatorWithPadding(tokenizer),
+        ).train()
+
+    cfg = {"method": "grid", "metric": {"name": "loss"},
+           "parameters": {"learning_rate": {"values": [1e-4, 100.0]}},  # the second one diverges at once
+           "early_terminate": {"type": "hyperband", "min_iter": 2, "max_iter": 4, "eta": 3}}  # one bracket
+    autolog.sweep(cfg, trial, verbose=False)
+    runs = {r.params["learning_rate"]: r for r in autolog.Client().search_runs() if "autolog.trial_number" in r.tags}
+    assert runs["0.0001"].status == "FINISHED"
+    diverged = runs["100.0"]
+    assert diverged.status == "KILLED" and diverged.tags["pruned"] == "true"
+    history = autolog.Client().get_metric_history(diverged.run_id, "loss")
+    assert history[-1].step == 2  # stopped at the rung, before its last step
