@@ -24,6 +24,7 @@ _LAZY = {
     "register_model": "autolog.model_registry",
     "hookimpl": "autolog.sdk.hookspecs",
     "sync": "autolog._sync",
+    "sweep": "autolog.sweeps",
 }
 
 
@@ -55,4 +56,5 @@ __all__ = [
     "register_model",
     "run",
     "sync",
+    "sweep",
 ]

@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "autolog._cli_models",
     "autolog._cli_sync",
     "autolog._cli_projects",
+    "autolog._cli_sweeps",
 )
 
 #: At most this many metric columns in ``autolog runs``.

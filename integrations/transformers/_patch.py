@@ -7,6 +7,8 @@
   on Ctrl-C) when it raises; the exception reaches the caller unchanged (``safe_wrapper``). It
   also tells the callback which checkpoint ``resume_from_checkpoint`` names, so a resumed
   training continues the run that the checkpoint belongs to.
+* ``Trainer.hyperparameter_search``: a parent run for the search, each trial's training its
+  child (see ``_hp_search``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ def patch(patcher: Patcher, config: Config) -> None:
 
     patcher.wrap(Trainer, "__init__", safe_wrapper(INTEGRATION, _InitHooks()))
     patcher.wrap(Trainer, "train", safe_wrapper(INTEGRATION, _TrainHooks()))
+    if hasattr(Trainer, "hyperparameter_search"):
+        from autolog.integrations.transformers._hp_search import SearchHooks
+
+        patcher.wrap(Trainer, "hyperparameter_search", safe_wrapper(INTEGRATION, SearchHooks()))
 
 
 def attach_callback(trainer: Any) -> AutologCallback:

@@ -13,7 +13,7 @@ import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from autolog.integrations.transformers import _capture, _checkpoints
+from autolog.integrations.transformers import _capture, _checkpoints, _hp_search
 from autolog.integrations.transformers import flavor as _model
 from transformers.trainer_callback import TrainerCallback
 
@@ -241,9 +241,11 @@ class AutologCallback(TrainerCallback):
                 params.update(_capture.dataset_params("eval", getattr(trainer, "eval_dataset", None)))
             elif train_dataloader is not None:
                 params.update(_capture.dataset_params("train", getattr(train_dataloader, "dataset", None)))
+        search, trial_tags = _hp_search.parent_of(trainer)
         run = start_autologged_run(
             name,
             params=params,
+            parent=search,
             run_id=resume["run_id"] if resume else None,
             resume_step=int(state.global_step) if resume else None,
             activate=managed,
@@ -253,7 +255,7 @@ class AutologCallback(TrainerCallback):
         self._run, self._training = run, True
         self._emit = run.emitter()
         _finish_at_exit(self)
-        run.set_tags(_capture.run_tags(args, model, trainer))
+        run.set_tags({**_capture.run_tags(args, model, trainer), **trial_tags})
         _warn_double_logging(args)
 
         policy = _checkpoints.policy(options["log_checkpoints"])
