@@ -23,8 +23,8 @@ _LAZY = {
     "RegistryNotFound": "autolog.model_registry",
     "register_model": "autolog.model_registry",
     "hookimpl": "autolog.sdk.hookspecs",
-    "sync": "autolog._sync",
     "sweep": "autolog.sweeps",
+    "sync": "autolog._sync",
 }
 
 
@@ -55,6 +55,6 @@ __all__ = [
     "load_model",
     "register_model",
     "run",
-    "sync",
     "sweep",
+    "sync",
 ]
