@@ -15,12 +15,20 @@ from autolog.sdk.backend_base import Backend, RecordBackend
 
 __version__ = "0.1.0"
 
+_FLUENT = (
+    "end_run", "get_experiment_by_name", "get_tracking_uri", "last_active_run", "log_artifact",
+    "log_artifacts", "log_dict", "log_metric", "log_metrics", "log_param", "log_params", "log_text",
+    "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run",
+)
+
 
 _LAZY = {
     "Client": "autolog.client",
     "Integration": "autolog.sdk.patching",
     "hookimpl": "autolog.sdk.hookspecs",
+    "log_model": "autolog._fluent_models",
 }
+_LAZY.update(dict.fromkeys(_FLUENT, "autolog.fluent"))  # MLflow's fluent API (autolog/fluent.py)
 
 
 def __getattr__(name: str):  # SQLite, wrapt and pluggy load on first use, keeping import fast
@@ -46,5 +54,7 @@ __all__ = [
     "flush",
     "hookimpl",
     "load_model",
+    "log_model",
     "run",
+    *_FLUENT,
 ]

@@ -77,6 +77,8 @@ class Session:
         self._retiring: dict[int, tuple[Any, threading.Thread | None]] = {}
         #: runs started and not yet ended (by id)
         self.open_runs: dict[str, Any] = {}
+        #: the run this process ended last (``autolog.last_active_run``)
+        self.last_ended_run: Any = None
         self.background = Worker()
         #: True in a forked child until it calls ``autolog()`` itself
         self.forked = False
@@ -190,6 +192,7 @@ class Session:
 
     def run_ended(self, end: RunEnd, run: Any) -> None:
         self.open_runs.pop(end.run_id, None)
+        self.last_ended_run = run
         if self._retiring:
             self._close_if_unused(run._dispatcher)
         _call_plugins("autolog_run_ended", run=end)
@@ -283,6 +286,7 @@ class Session:
         self.background.wait(30.0)
         self.shutdown()
         self.open_runs.clear()
+        self.last_ended_run = None
         self._exit_participants.clear()
         self._config = None
         self.enabled = False

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from autolog.store.filter import sql_like
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 #: How long a writer waits for another process's transaction before failing (milliseconds).
 BUSY_TIMEOUT_MS = 60_000
 
@@ -87,6 +87,19 @@ CREATE TABLE files (
 """
 
 
+#: Version 5: MLflow's lifecycle (a deleted run or experiment is hidden from searches until
+#: restored) and experiment tags, for the MLflow-shaped client (:mod:`autolog._client_tracking`).
+_MIGRATE_V4_TO_V5 = """
+ALTER TABLE runs ADD COLUMN lifecycle_stage TEXT NOT NULL DEFAULT 'active';
+ALTER TABLE experiments ADD COLUMN lifecycle_stage TEXT NOT NULL DEFAULT 'active';
+ALTER TABLE experiments ADD COLUMN last_update_time REAL;
+CREATE TABLE experiment_tags (
+    experiment_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (experiment_id, key)
+) WITHOUT ROWID
+"""
+
+
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
     """Execute ``;``-separated statements inside the caller's transaction."""
     for statement in script.split(";"):
@@ -98,6 +111,8 @@ def _run_script(conn: sqlite3.Connection, script: str) -> None:
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: lambda conn: _run_script(conn, _MIGRATE_V1_TO_V2),
     2: lambda conn: _run_script(conn, _MIGRATE_V2_TO_V3),
+    3: lambda conn: None,  # reserved for the model registry (branch registry)
+    4: lambda conn: _run_script(conn, _MIGRATE_V4_TO_V5),
 }
 
 

@@ -53,7 +53,7 @@ def test_a_version_1_store_migrates_to_the_current_version_and_keeps_its_runs(tm
     client.close()
 
     conn = sqlite3.connect(tracking_dir / DB_FILE)
-    assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 3
+    assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 5
     assert "user_id" in _columns(conn, "runs")
     assert _columns(conn, "datasets") == [
         "run_pk", "name", "digest", "context", "source_type", "schema", "profile",
@@ -61,6 +61,9 @@ def test_a_version_1_store_migrates_to_the_current_version_and_keeps_its_runs(tm
     indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "runs_by_start_ms" in indexes
     assert _columns(conn, "plots") == ["run_pk", "path", "spec"]  # version 3: plots as data
+    assert "lifecycle_stage" in _columns(conn, "runs")  # version 5: MLflow's lifecycle
+    assert _columns(conn, "experiment_tags") == ["experiment_id", "key", "value"]
+    assert conn.execute("SELECT lifecycle_stage FROM runs").fetchall() == [("active",)]
     conn.close()
 
 
@@ -83,6 +86,6 @@ def test_reopening_a_migrated_store_changes_nothing(tmp_path: Path) -> None:
     _write_version_1_store(tracking_dir)
     for _ in range(2):
         conn = schema.open_connection(str(tracking_dir / DB_FILE))
-        assert schema.schema_version(conn) == 3
+        assert schema.schema_version(conn) == schema.SCHEMA_VERSION
         assert conn.execute("SELECT count(*) FROM runs").fetchone() == (1,)
         conn.close()
