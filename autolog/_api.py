@@ -41,6 +41,9 @@ def autolog(
     """
     from autolog import _registry
 
+    session = _session.current()
+    if experiment is None:  # the experiment autolog.set_experiment chose, else the environment's
+        experiment = session.chosen_experiment
     cfg = _config.resolve(
         backends=backends,
         disable=disable,
@@ -52,7 +55,6 @@ def autolog(
         experiment=experiment,
         **options,
     )
-    session = _session.current()
     if cfg.disable:
         _registry.disable_all()
         session.set_disabled(cfg)

@@ -79,6 +79,8 @@ class Session:
         self.open_runs: dict[str, Any] = {}
         #: the run this process ended last (``autolog.last_active_run``)
         self.last_ended_run: Any = None
+        #: the experiment ``autolog.set_experiment`` chose: a later ``autolog()`` keeps it
+        self.chosen_experiment: str | None = None
         self.background = Worker()
         #: True in a forked child until it calls ``autolog()`` itself
         self.forked = False
@@ -287,6 +289,7 @@ class Session:
         self.shutdown()
         self.open_runs.clear()
         self.last_ended_run = None
+        self.chosen_experiment = None
         self._exit_participants.clear()
         self._config = None
         self.enabled = False

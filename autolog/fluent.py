@@ -98,6 +98,7 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
     session = _session.current()
     with _lock:
         _experiment_ids[(client.tracking_dir, experiment.name)] = experiment.experiment_id
+        session.chosen_experiment = experiment.name
         session._set_config(dataclasses.replace(session.config(), experiment=experiment.name))
     return experiment
 
