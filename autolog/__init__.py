@@ -25,6 +25,9 @@ _FLUENT = (
 _LAZY = {
     "Client": "autolog.client",
     "Integration": "autolog.sdk.patching",
+    "RegistryError": "autolog.model_registry",
+    "RegistryNotFound": "autolog.model_registry",
+    "register_model": "autolog.model_registry",
     "hookimpl": "autolog.sdk.hookspecs",
     "log_model": "autolog._fluent_models",
 }
@@ -46,6 +49,8 @@ __all__ = [
     "Client",
     "Integration",
     "RecordBackend",
+    "RegistryError",
+    "RegistryNotFound",
     "Run",
     "RunStatus",
     "__version__",
@@ -55,6 +60,7 @@ __all__ = [
     "hookimpl",
     "load_model",
     "log_model",
+    "register_model",
     "run",
     *_FLUENT,
 ]

@@ -25,8 +25,9 @@ class TrackingClientMixin:
 
     _store: SqliteStore
 
-    def _connection(self) -> sqlite3.Connection | None:  # provided by Client
-        raise NotImplementedError
+    if TYPE_CHECKING:  # what the client provides
+
+        def _connection(self) -> sqlite3.Connection | None: ...
 
     def _writer(self) -> sqlite3.Connection:
         """A connection that creates the store when it does not exist yet (after the flush)."""

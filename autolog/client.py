@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from autolog._client_tracking import TrackingClientMixin
+from autolog._registry_client import RegistryClientMixin
 from autolog.store import artifacts as artifact_files
 from autolog.store import default_tracking_dir, queries
 from autolog.store.entities import (
@@ -77,7 +78,7 @@ def _flush_own_writes() -> None:
         session.flush_for_read()
 
 
-class Client(TrackingClientMixin):
+class Client(TrackingClientMixin, RegistryClientMixin):
     """Reads runs, metric histories and artifacts from one tracking directory, and edits
     experiments and runs there as ``mlflow.MlflowClient`` does.
 

@@ -76,7 +76,17 @@ def read_model_meta(directory: str) -> dict[str, Any]:
 
 
 def resolve_model_uri(uri: str, tracking_dir: str | None = None) -> str:
-    """Turn ``runs:/<run_id>/<path>`` (or a plain directory) into a local model directory."""
+    """Turn ``runs:/<run_id>/<path>``, a ``models:/`` URI (``models:/<name>/<version>``,
+    ``models:/<name>@<alias>``, ``models:/<name>/<stage>``, ``models:/<name>/latest``; see
+    :mod:`autolog.model_registry`; a URI naming nothing raises ``RegistryNotFound``) or a plain directory into a local model directory."""
+    if uri.startswith("models:/"):
+        from autolog.client import Client
+
+        client = Client(tracking_dir)
+        try:
+            return client._model_directory(uri)
+        finally:
+            client.close()
     if uri.startswith("runs:/"):
         rest = uri[len("runs:/") :].strip("/")
         run_id, _, path = rest.partition("/")
@@ -87,7 +97,10 @@ def resolve_model_uri(uri: str, tracking_dir: str | None = None) -> str:
         return Client(tracking_dir).artifact_path(run_id, path)
     if os.path.isdir(uri):
         return uri
-    raise ValueError(f"cannot resolve model URI {uri!r}: use 'runs:/<run_id>/<path>' or a directory")
+    raise ValueError(
+        f"cannot resolve model URI {uri!r}: use 'runs:/<run_id>/<path>', 'models:/<name>/<version>', "
+        "'models:/<name>@<alias>' or a directory"
+    )
 
 
 #: Loaders of models logged before the flavor modules were renamed (``model`` -> ``flavor``).
@@ -98,9 +111,11 @@ _RENAMED_LOADERS = {
 
 
 def load_model(uri: str, tracking_dir: str | None = None) -> Any:
-    """Load a model logged by autolog, e.g. ``load_model("runs:/<run_id>/model")``.
+    """Load a model logged by autolog, e.g. ``load_model("runs:/<run_id>/model")`` or
+    ``load_model("models:/churn@champion")``.
 
-    ``runs:/`` URIs are looked up in ``tracking_dir``, by default the configured one.
+    ``runs:/`` and ``models:/`` URIs are looked up in ``tracking_dir``, by default the
+    configured one.
 
     Returns what the flavor's loader returns: the estimator for scikit-learn; for transformers a
     model, or ``(model, tokenizer)`` bundle as documented by that integration.

@@ -28,10 +28,27 @@ class LocalBackend(Backend):
     journal = True
     accepts_model_files = True
 
-    def __init__(self, tracking_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        tracking_dir: str | None = None,
+        registered_model_name: str | None = None,
+        registered_model_alias: str | None = None,
+    ) -> None:
         from autolog.store import default_tracking_dir
 
+        if registered_model_name is not None or registered_model_alias is not None:
+            from autolog.store.registry import check_alias, check_name
+
+            if registered_model_name is None:
+                raise ValueError("registered_model_alias needs registered_model_name")
+            check_name(registered_model_name)
+            if registered_model_alias is not None:
+                check_alias(registered_model_alias)
         self.tracking_dir = default_tracking_dir(tracking_dir)
+        #: Every model stored becomes a new version of this registered model (and the alias
+        #: moves to it), in the same transaction as the model itself.
+        self.registered_model_name = registered_model_name
+        self.registered_model_alias = registered_model_alias
         self._store: SqliteStore | None = None
 
     @property
@@ -40,6 +57,8 @@ class LocalBackend(Backend):
             from autolog.store.sqlite import SqliteStore
 
             self._store = SqliteStore(self.tracking_dir)
+            self._store.registered_model_name = self.registered_model_name
+            self._store.registered_model_alias = self.registered_model_alias
         return self._store
 
     def write_batch(self, batch: Sequence[Record]) -> None:
@@ -77,7 +96,10 @@ class LocalBackend(Backend):
             self._store = None
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "tracking_dir": self.tracking_dir}
+        info: dict[str, Any] = {"name": self.name, "tracking_dir": self.tracking_dir}
+        if self.registered_model_name:
+            info["registered_model_name"] = self.registered_model_name
+        return info
 
 
 def _unwritable(exc: Exception) -> bool:
@@ -87,7 +109,8 @@ def _unwritable(exc: Exception) -> bool:
 
 @hookimpl
 def autolog_make_backend(name: str, config: Config) -> Backend | None:
-    """Build the local backend for ``backends=["local"]``, writing to ``config.tracking_dir``."""
+    """Build the local backend for ``backends=["local"]``, writing to ``config.tracking_dir``
+    and registering models under ``config.registered_model_name``."""
     if name == "local":
-        return LocalBackend(config.tracking_dir)
+        return LocalBackend(config.tracking_dir, config.registered_model_name, config.registered_model_alias)
     return None

@@ -169,3 +169,61 @@ class ArtifactInfo:
     path: str
     is_dir: bool
     file_size: int | None
+
+
+class RegistryError(ValueError):
+    """Bad input to the model registry (a malformed name, alias, stage, version or filter), or a
+    name that already exists. ``error_code`` is MLflow's code for the same refusal
+    (``INVALID_PARAMETER_VALUE``, ``RESOURCE_ALREADY_EXISTS``)."""
+
+    def __init__(self, message: str, error_code: str = "INVALID_PARAMETER_VALUE") -> None:
+        super().__init__(message)
+        self.error_code = error_code
+
+
+class RegistryNotFound(LookupError):
+    """A registered model, version or alias that does not exist (``RESOURCE_DOES_NOT_EXIST``)."""
+
+    error_code = "RESOURCE_DOES_NOT_EXIST"
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One version of a registered model, with MLflow's attribute names.
+
+    ``version`` is an int; timestamps are milliseconds since the epoch. ``source`` is where the
+    model lives (for a ``runs:/`` registration, the ``file://`` URI of the run's model folder);
+    ``model_path`` is that folder's path inside run ``run_id`` (None when registered from a
+    plain directory). ``current_stage`` is one of ``None``, ``Staging``, ``Production``,
+    ``Archived``; ``aliases`` are the aliases pointing at this version.
+    """
+
+    name: str
+    version: int
+    creation_timestamp: int
+    last_updated_timestamp: int
+    description: str | None
+    user_id: str | None
+    current_stage: str
+    source: str
+    run_id: str | None
+    status: str = "READY"
+    status_message: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    run_link: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    model_path: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A registered model, with MLflow's attribute names: ``latest_versions`` holds the newest
+    version in each stage, ``aliases`` maps each alias to its version."""
+
+    name: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    description: str | None = None
+    latest_versions: list[ModelVersion] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)

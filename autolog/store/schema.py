@@ -86,6 +86,34 @@ CREATE TABLE files (
 ) WITHOUT ROWID
 """
 
+#: Version 4: the model registry. Registered models hand out version numbers from
+#: ``next_version`` inside the registering transaction, so concurrent registrations never share
+#: a number and a deleted version's number is never reused (as in MLflow). Times are
+#: milliseconds since the epoch, as MLflow's registry keeps them.
+_MIGRATE_V3_TO_V4 = """
+CREATE TABLE registered_models (
+    name TEXT PRIMARY KEY, description TEXT, creation_time INTEGER NOT NULL,
+    last_updated_time INTEGER NOT NULL, next_version INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE registered_model_tags (
+    name TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (name, key)
+) WITHOUT ROWID;
+CREATE TABLE model_versions (
+    name TEXT NOT NULL, version INTEGER NOT NULL, run_id TEXT, model_path TEXT,
+    source TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'READY', description TEXT, user_id TEXT,
+    run_link TEXT, current_stage TEXT NOT NULL DEFAULT 'None', creation_time INTEGER NOT NULL,
+    last_updated_time INTEGER NOT NULL, PRIMARY KEY (name, version)
+);
+CREATE INDEX model_versions_by_run ON model_versions (run_id);
+CREATE TABLE model_version_tags (
+    name TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (name, version, key)
+) WITHOUT ROWID;
+CREATE TABLE registered_model_aliases (
+    name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (name, alias)
+) WITHOUT ROWID
+"""
+
 
 #: Version 5: MLflow's lifecycle (a deleted run or experiment is hidden from searches until
 #: restored) and experiment tags, for the MLflow-shaped client (:mod:`autolog._client_tracking`).
@@ -111,7 +139,7 @@ def _run_script(conn: sqlite3.Connection, script: str) -> None:
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: lambda conn: _run_script(conn, _MIGRATE_V1_TO_V2),
     2: lambda conn: _run_script(conn, _MIGRATE_V2_TO_V3),
-    3: lambda conn: None,  # reserved for the model registry (branch registry)
+    3: lambda conn: _run_script(conn, _MIGRATE_V3_TO_V4),
     4: lambda conn: _run_script(conn, _MIGRATE_V4_TO_V5),
 }
 

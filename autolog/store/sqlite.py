@@ -140,6 +140,10 @@ class SqliteStore:
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        #: Register every stored model under this name (and move this alias to it), in the
+        #: batch's transaction: ``autolog(registered_model_name=..., registered_model_alias=...)``.
+        self.registered_model_name: str | None = None
+        self.registered_model_alias: str | None = None
         # Writer caches, used only by the one thread that calls write_batch.
         self._experiment_ids: dict[str, int] = {}
         self._run_pks: dict[str, int] = {}
@@ -238,6 +242,7 @@ class SqliteStore:
         datasets: list[tuple[int, str, str, str | None, str, str, str]] = []
         plots: list[tuple[int, str, str]] = []
         files: list[tuple[int, str, bytes]] = []
+        models: list[tuple[str, str]] = []
         touched: set[int] = set()
         unknown: set[str] = set()
         for record in records:
@@ -277,6 +282,9 @@ class SqliteStore:
                 elif isinstance(record, ModelRecord) and record.files and not record.local_path:
                     folder = plot_path(record.artifact_path)
                     files.extend((run_pk, f"{folder}/{plot_path(name)}", data) for name, data in record.files.items())
+                    models.append((record.run_id, folder))
+                elif isinstance(record, ModelRecord):
+                    models.extend(self._stored_model(record))
             touched.add(run_pk)
         if datasets:
             conn.executemany(_INSERT_DATASET, datasets)
@@ -294,6 +302,8 @@ class SqliteStore:
             )
         if metrics:
             touched.update(self._write_metrics(conn, metrics, unknown))
+        if models and self.registered_model_name:
+            self._register_models(conn, models)
         if unknown:
             warnings.warn(
                 f"autolog: local store skipped records of {len(unknown)} run(s) it never saw start "
@@ -302,6 +312,24 @@ class SqliteStore:
             )
         beat = (now, writer.pid, writer.host, writer.started)
         conn.executemany(_HEARTBEAT, [(*beat, run_pk) for run_pk in self._active_runs | touched])
+
+    def _stored_model(self, record: ModelRecord) -> list[tuple[str, str]]:
+        """``[(run_id, folder)]`` for a model directory placed in the run's folder, else ``[]``."""
+        try:
+            folder = policy.artifact_destination(record.local_path, record.artifact_path)
+            placed = os.path.isdir(os.path.join(self.run_artifact_dir(record.run_id), *folder.split("/")))
+        except ValueError:
+            return []
+        return [(record.run_id, folder)] if placed else []
+
+    def _register_models(self, conn: sqlite3.Connection, models: list[tuple[str, str]]) -> None:
+        from autolog.store.registry_versions import register_logged_model
+
+        for run_id, folder in models:
+            register_logged_model(
+                conn, str(self.registered_model_name), self.registered_model_alias,
+                f"{self.artifacts_uri}/{run_id}/{folder}", run_id, folder, current_user(),
+            )
 
     def _write_metrics(self, conn: sqlite3.Connection, metrics: list[Metric], unknown: set[str]) -> set[int]:
         """Append the points; move each (run, key)'s latest point once, computed here."""

@@ -142,7 +142,7 @@ def test_a_client_takes_a_file_uri_and_refuses_a_server_uri(tmp_path):
         MlflowClient(tracking_uri="http://127.0.0.1:5000")
 
 
-def test_a_version_3_store_migrates_to_5_with_every_run_active(tmp_path):
+def test_a_version_4_store_migrates_to_5_with_every_run_active(tmp_path):
     from autolog.store import schema
 
     path = tmp_path / "old"
@@ -154,7 +154,7 @@ def test_a_version_3_store_migrates_to_5_with_every_run_active(tmp_path):
         "DROP TABLE experiment_tags; ALTER TABLE runs DROP COLUMN lifecycle_stage; "
         "ALTER TABLE experiments DROP COLUMN lifecycle_stage; ALTER TABLE experiments DROP COLUMN last_update_time; "
         "INSERT INTO runs (run_id, experiment_id, name, status, start_time) VALUES ('r3', 1, 'v3', 'FINISHED', 1.0); "
-        "UPDATE meta SET value = '3' WHERE key = 'schema_version';"
+        "UPDATE meta SET value = '4' WHERE key = 'schema_version';"
     )
     conn.close()
     client = MlflowClient(str(path))
