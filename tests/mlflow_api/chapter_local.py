@@ -9,7 +9,7 @@ import autolog as mlflow
 from autolog import Client as MlflowClient
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "backends"))
-import tiny_transformers  # noqa: E402
+import tiny_transformers
 
 tracking, scratch = sys.argv[1], sys.argv[2]
 mlflow.set_tracking_uri(tracking)

@@ -10,7 +10,7 @@ import sys
 import autolog
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "backends"))
-import tiny_transformers  # noqa: E402
+import tiny_transformers
 
 uri, scratch = sys.argv[1], sys.argv[2]
 autolog.autolog(
