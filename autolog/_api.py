@@ -44,6 +44,8 @@ def autolog(
     session = _session.current()
     if experiment is None:  # the experiment autolog.set_experiment chose, else the environment's
         experiment = session.chosen_experiment
+    if session.chosen_tracking_dir is not None:  # the folder autolog.set_tracking_uri chose
+        options.setdefault("tracking_dir", session.chosen_tracking_dir)
     cfg = _config.resolve(
         backends=backends,
         disable=disable,

@@ -79,8 +79,10 @@ class Session:
         self.open_runs: dict[str, Any] = {}
         #: the run this process ended last (``autolog.last_active_run``)
         self.last_ended_run: Any = None
-        #: the experiment ``autolog.set_experiment`` chose: a later ``autolog()`` keeps it
+        #: the experiment ``autolog.set_experiment`` and the folder ``autolog.set_tracking_uri``
+        #: chose: a later ``autolog()`` keeps them unless it names its own
         self.chosen_experiment: str | None = None
+        self.chosen_tracking_dir: str | None = None
         self.background = Worker()
         #: True in a forked child until it calls ``autolog()`` itself
         self.forked = False
@@ -290,6 +292,7 @@ class Session:
         self.open_runs.clear()
         self.last_ended_run = None
         self.chosen_experiment = None
+        self.chosen_tracking_dir = None
         self._exit_participants.clear()
         self._config = None
         self.enabled = False

@@ -73,6 +73,7 @@ def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
     path = os.path.abspath(os.path.expanduser(local_path_of(os.fspath(uri))))
     session = _session.current()
     with _lock:
+        session.chosen_tracking_dir = path
         session.configure(dataclasses.replace(session.config(), tracking_dir=path))
 
 
@@ -195,22 +196,48 @@ def set_tags(tags: Mapping[str, Any]) -> None:
 
 
 def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
-    """Log a file (or folder) *into* the run's folder ``artifact_path`` (the root by default)."""
-    name = os.path.basename(os.path.normpath(os.fspath(local_path)))
-    _run_for_logging().log_artifact(local_path, f"{artifact_path.strip('/')}/{name}" if artifact_path else None)
+    """Log a file (or folder) *into* the run's folder ``artifact_path`` (the root by default).
+
+    As in MLflow, what is logged is the file as it is now: it is copied aside at once, so
+    deleting or rewriting it afterwards changes nothing."""
+    path = os.fspath(local_path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"log_artifact: {path!r} does not exist")
+    name = os.path.basename(os.path.normpath(path))
+    _log_snapshot(_run_for_logging(), path, f"{artifact_path.strip('/')}/{name}" if artifact_path else name)
 
 
 def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
-    """Log the contents of ``local_dir`` under ``artifact_path`` (the run's root by default)."""
+    """Log the contents of ``local_dir`` under ``artifact_path`` (the run's root by default), as
+    they are now (see :func:`log_artifact`)."""
     target = _run_for_logging()
     folder = os.fspath(local_dir)
     if not os.path.isdir(folder):
         raise NotADirectoryError(f"log_artifacts needs a directory, got {folder!r}")
     if artifact_path:
-        target.log_artifact(folder, artifact_path.strip("/"))
+        _log_snapshot(target, folder, artifact_path.strip("/"))
         return
     for entry in sorted(os.listdir(folder)):
-        target.log_artifact(os.path.join(folder, entry), entry)
+        _log_snapshot(target, os.path.join(folder, entry), entry)
+
+
+def _log_snapshot(target: Run, path: str, artifact_path: str) -> None:
+    """Copy ``path`` into a private folder and log that (a hard link would follow a file rewritten
+    in place); the dispatcher removes the copy once every backend has the artifact."""
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="autolog-artifact-")
+    copy = os.path.join(folder, os.path.basename(os.path.normpath(path)))
+    try:
+        if os.path.isdir(path):
+            shutil.copytree(path, copy, symlinks=False, ignore_dangling_symlinks=True)
+        else:
+            shutil.copy2(path, copy)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    target._log_artifact(copy, artifact_path, staged=True)
 
 
 def log_text(text: str, artifact_file: str) -> None:

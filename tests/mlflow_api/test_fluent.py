@@ -157,3 +157,52 @@ def test_log_model_logs_a_transformers_model_and_tokenizer_dict(monkeypatch):
     assert all(torch.equal(v, loaded.state_dict()[k]) for k, v in model.state_dict().items())
     assert loaded_tokenizer.get_vocab() == tokenizer.get_vocab()
     assert type(loaded).__name__ == "GPT2LMHeadModel" and time.time() > run.start_time
+
+
+def test_log_artifact_logs_the_file_as_it_was_when_called(tmp_path):
+    note = tmp_path / "note.txt"
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    with mlflow.start_run() as run:
+        for version in ("first", "second"):
+            note.write_text(version)  # rewritten in place, as a loop over runs would
+            (folder / "f.txt").write_text(version)
+            mlflow.log_artifact(str(note), artifact_path=version)
+            mlflow.log_artifacts(str(folder), artifact_path=f"{version}-folder")
+        note.unlink()
+    client = MlflowClient()
+    for version in ("first", "second"):
+        assert open(client.artifact_path(run.run_id, f"{version}/note.txt")).read() == version
+        assert open(client.artifact_path(run.run_id, f"{version}-folder/f.txt")).read() == version
+    with pytest.raises(FileNotFoundError):
+        mlflow.log_artifact(str(note))
+
+
+def test_autolog_after_set_tracking_uri_and_set_experiment_keeps_both(tmp_path):
+    from sklearn.linear_model import LinearRegression
+
+    mlflow.set_tracking_uri(str(tmp_path / "chosen"))
+    mlflow.set_experiment("chosen")
+    mlflow.autolog(log_models=False)
+    LinearRegression().fit(np.arange(8.0).reshape(4, 2), np.arange(4.0))
+    (run,) = MlflowClient(str(tmp_path / "chosen")).search_runs(["chosen"])
+    assert run.params["fit_intercept"] == "True"
+
+
+def test_the_mlflow_style_example_runs(tmp_path):
+    import subprocess
+    import sys
+
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "mlflow_style.py")
+    done = subprocess.run(
+        [sys.executable, example, str(tmp_path / "mlruns")], capture_output=True, text=True, timeout=180, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "experiment 'iris-sweep' has id 1"
+    assert [line.split()[1] for line in lines[1:4]] == ["sgd-eta0.1", "sgd-eta0.01", "sgd-eta0.001"]
+    client = MlflowClient(str(tmp_path / "mlruns"))
+    best = client.get_run(client.get_model_version_by_alias("iris-classifier", "champion").run_id)
+    assert lines[1].startswith(best.info.run_id[:8]) and lines[-1].startswith("champion is version 1")
+    assert [a.path for a in client.list_artifacts(best.run_id, "docs")] == ["docs/notes.md"]
+    assert done.stderr == ""  # no warning: every artifact was there when delivered
