@@ -39,7 +39,8 @@ def log_model(
 ) -> ModelInfo:
     """Log ``model`` to the active run (one is started if none is) at ``name`` (MLflow 3's word)
     or ``artifact_path`` (MLflow 2's), default ``"model"``; with ``registered_model_name`` it is
-    also registered as a new version (:func:`autolog.register_model`).
+    also registered as a new version: on the local store (:func:`autolog.register_model`; its
+    version is in the returned ``registered_model_version``) and by the MLflow backend.
 
     ``signature`` is autolog's portable dict or an ``mlflow.models.ModelSignature``; for an sklearn
     model without one it is inferred from ``input_example``. ``TypeError`` for a model that is
@@ -51,10 +52,11 @@ def log_model(
     run = fluent._run_for_logging()
     handle = AutologgedRun(run, owned=False)
     portable = _portable_signature(signature)
+    extra = {"registered_model_name": registered_model_name} if registered_model_name else {}
     if _is_transformers(model):
-        flavor = _log_transformers(handle, model, path, input_example, portable)
+        flavor = _log_transformers(handle, model, path, input_example, portable, extra)
     elif _is_sklearn(model):
-        flavor = _log_sklearn(handle, model, path, input_example, portable)
+        flavor = _log_sklearn(handle, model, path, input_example, portable, extra)
     else:
         raise TypeError(
             f"log_model takes a scikit-learn estimator or a transformers model (alone, as a pipeline or "
@@ -62,12 +64,19 @@ def log_model(
         )
     uri = f"runs:/{run.run_id}/{path}"
     version = None
-    if registered_model_name:
+    if registered_model_name and _logs_locally():
         import autolog
 
-        registered = autolog.register_model(uri, registered_model_name)
-        version = str(getattr(registered, "version", registered))
+        version = str(autolog.register_model(uri, registered_model_name).version)
     return ModelInfo(uri, run.run_id, path, flavor, version)
+
+
+def _logs_locally() -> bool:
+    """Whether the local store is among the configured backends (else registration is left to
+    the backends that read ``registered_model_name`` from the model's metadata: MLflow's)."""
+    from autolog import _session
+
+    return any(b == "local" or getattr(b, "name", None) == "local" for b in _session.current().config().backends)
 
 
 def _is_sklearn(model: Any) -> bool:
@@ -92,7 +101,9 @@ def _portable_signature(signature: Any) -> dict[str, Any] | None:
     raise TypeError(f"signature must be a dict or an mlflow ModelSignature, not {type(signature).__name__}")
 
 
-def _log_sklearn(handle: Any, model: Any, path: str, example: Any, signature: dict[str, Any] | None) -> str:
+def _log_sklearn(
+    handle: Any, model: Any, path: str, example: Any, signature: dict[str, Any] | None, extra: dict[str, Any]
+) -> str:
     from autolog.integrations.sklearn import flavor
     from autolog.signature import infer_signature, input_example
 
@@ -107,12 +118,14 @@ def _log_sklearn(handle: Any, model: Any, path: str, example: Any, signature: di
             signature = infer_signature(example)
     flavor.log(
         handle, blob, path, signature=signature, input_example=portable_example,
-        metadata={"model_class": type(model).__name__, "logged_by": "log_model"},
+        metadata={"model_class": type(model).__name__, "logged_by": "log_model", **extra},
     )
     return flavor.FLAVOR
 
 
-def _log_transformers(handle: Any, model: Any, path: str, example: Any, signature: dict[str, Any] | None) -> str:
+def _log_transformers(
+    handle: Any, model: Any, path: str, example: Any, signature: dict[str, Any] | None, extra: dict[str, Any]
+) -> str:
     import tempfile
 
     from autolog.integrations.transformers import flavor
@@ -133,6 +146,7 @@ def _log_transformers(handle: Any, model: Any, path: str, example: Any, signatur
         "model_class": type(network).__name__,
         "processor_class": type(processor).__name__ if processor is not None else None,
         "logged_by": "log_model",
+        **extra,
     }
     write_model_meta(
         directory, flavor=flavor.FLAVOR, loader=flavor.LOADER, files=flavor.model_files(directory),

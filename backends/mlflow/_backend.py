@@ -227,12 +227,12 @@ class MlflowBackend(RecordBackend):
             logged.link_metrics(client, mlflow_run_id, model_id, self._step_metrics.at(model.run_id, done["step"]))
             logged.finalize(client, model_id)
             done["finalized"] = True
-        name = self.registered_model_name
+        name = model.metadata.get("registered_model_name") or self.registered_model_name
         if name:
             if "version" not in done:
-                done["version"] = self._register(name, mlflow_run_id, path, model_id)
-            if self.registered_model_alias:
-                client.set_registered_model_alias(name, self.registered_model_alias, done["version"])
+                done["version"] = self._register(str(name), mlflow_run_id, path, model_id)
+            if self.registered_model_alias and name == self.registered_model_name:
+                client.set_registered_model_alias(str(name), self.registered_model_alias, done["version"])
         self._partial = None
 
     def end_run(self, end: RunEnd) -> None:

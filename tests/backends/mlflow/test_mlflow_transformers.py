@@ -116,3 +116,19 @@ def test_checkpoints_and_the_final_model_are_logged_models_ranked_by_their_step_
     files = harness_mlflow.list_files(mlflow.MlflowClient(tracking_uri), mlflow_run.info.run_id, "checkpoints")
     assert checkpoint.tags["autolog.checkpoint_uri"] == f"runs:/{mlflow_run.info.run_id}/checkpoints/checkpoint-4"
     assert "checkpoints/checkpoint-4/model.safetensors" in files
+
+
+def test_log_model_through_the_mlflow_backend_registers_a_transformers_flavor_version(tracking_uri, mlflow_here):
+    mlflow = mlflow_here
+    name = f"logged-{uuid.uuid4().hex[:6]}"
+    autolog.autolog(backends=["mlflow"], backend_options={"mlflow": {"tracking_uri": tracking_uri}})
+    tokenizer = tiny_transformers.tokenizer()
+    model = tiny_transformers.gpt2(tokenizer)
+    with autolog.start_run(run_name="by-hand") as run:
+        info = autolog.log_model({"model": model, "tokenizer": tokenizer}, name="lm", registered_model_name=name)
+    assert autolog.flush(120)
+    assert info.registered_model_version is None  # no local store here: MLflow registered it
+    pipeline = mlflow.transformers.load_model(f"models:/{name}/1")
+    assert pipeline.task == "text-generation" and _same_weights(model, pipeline.model)
+    version = mlflow.MlflowClient(tracking_uri).get_model_version(name, "1")
+    assert version.run_id == harness_mlflow.find_run(mlflow.MlflowClient(tracking_uri), run.run_id).info.run_id
