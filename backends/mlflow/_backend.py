@@ -183,7 +183,10 @@ class MlflowBackend(RecordBackend):
         else:
             self._warn(f"artifact {artifact.local_path!r} no longer exists; not logged to MLflow")
             return
-        step = logged.checkpoint_step(target) if artifact.kind == ArtifactKind.CHECKPOINT else None
+        # A checkpoint inside a folder (the Trainer's checkpoints/checkpoint-<step>) also becomes a
+        # LoggedModel; one at the top would share its name with the run's own folder, and MLflow
+        # then lists the LoggedModel's files in that folder.
+        step = logged.checkpoint_step(target) if artifact.kind == ArtifactKind.CHECKPOINT and "/" in target else None
         if step is not None and logged.supported(self._client):
             self._log_checkpoint_model(artifact.run_id, mlflow_run_id, target, step)
 
