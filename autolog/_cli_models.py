@@ -95,8 +95,7 @@ def _show_model(args: argparse.Namespace, out) -> int:
         "aliases": _aliases(model.aliases),
     }, out, first=True)
     _section("tags", dict(model.tags), out)
-    versions = client.search_model_versions(f"name = '{model.name}'" if "'" not in model.name else f'name = "{model.name}"',
-                                            order_by=["version_number DESC"])
+    versions = _versions_of(client, model.name)
     print(file=out)
     print("versions:", file=out)
     if not versions:
@@ -111,6 +110,17 @@ def _show_model(args: argparse.Namespace, out) -> int:
     table = _table(["VERSION", "STAGE", "ALIASES", "RUN ID", "PATH", "CREATED", "TAGS"], rows)
     print("\n".join("  " + line for line in table.splitlines()), file=out)
     return 0
+
+
+def _versions_of(client: Client, name: str) -> list:
+    """Every version of ``name``, newest first (a name holding both kinds of quote cannot be
+    written in a filter, so it is matched here)."""
+    order = ["version_number DESC"]
+    if "'" not in name:
+        return client.search_model_versions(f"name = '{name}'", order_by=order)
+    if '"' not in name:
+        return client.search_model_versions(f'name = "{name}"', order_by=order)
+    return [v for v in client.search_model_versions(order_by=order) if v.name == name]
 
 
 def _set_alias(args: argparse.Namespace, out) -> int:

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from autolog._client_tracking import TrackingClientMixin
-from autolog._registry_client import RegistryClientMixin
+from autolog._model_registry_client import RegistryClientMixin
 from autolog.store import artifacts as artifact_files
 from autolog.store import default_tracking_dir, queries
 from autolog.store.entities import (

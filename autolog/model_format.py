@@ -78,7 +78,8 @@ def read_model_meta(directory: str) -> dict[str, Any]:
 def resolve_model_uri(uri: str, tracking_dir: str | None = None) -> str:
     """Turn ``runs:/<run_id>/<path>``, a ``models:/`` URI (``models:/<name>/<version>``,
     ``models:/<name>@<alias>``, ``models:/<name>/<stage>``, ``models:/<name>/latest``; see
-    :mod:`autolog.model_registry`; a URI naming nothing raises ``RegistryNotFound``) or a plain directory into a local model directory."""
+    :mod:`autolog.model_registry`) or a plain directory into a local model directory. A
+    ``models:/`` URI naming nothing raises ``RegistryNotFound`` naming what exists."""
     if uri.startswith("models:/"):
         from autolog.client import Client
 

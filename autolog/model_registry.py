@@ -28,7 +28,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from autolog._registry_client import STAGES_DEPRECATION, RegistryClientMixin
+from autolog._model_registry_client import STAGES_DEPRECATION, RegistryClientMixin
 from autolog.store.entities import ModelVersion, RegisteredModel, RegistryError, RegistryNotFound
 
 __all__ = [

@@ -2,7 +2,9 @@
 
 Writes ``<tracking_dir>/autolog.db`` and ``<tracking_dir>/artifacts/<run_id>/``; read back with
 :class:`autolog.client.Client` or ``autolog runs``. See :mod:`autolog.store.sqlite` for the
-layout, the concurrency model and crash detection.
+layout, the concurrency model and crash detection. With ``registered_model_name`` every model it
+stores becomes a new version of that registered model (``registered_model_alias`` moves to it),
+in the model's own transaction (see :mod:`autolog.model_registry`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The embedded local store: SQLite (WAL) plus an artifact folder, and its filter grammar."""
+"""The embedded local store: SQLite (WAL) plus an artifact folder, its filter grammar, and the
+model registry's tables."""
 
 from __future__ import annotations
 

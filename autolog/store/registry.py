@@ -84,7 +84,7 @@ def check_alias(alias: object) -> str:
     """An alias: letters, digits, ``_`` and ``-`` only; not ``latest``, not ``v<digits>``."""
     if not isinstance(alias, str) or not alias:
         raise RegistryError(f"an alias must be a non-empty string, got {alias!r}")
-    if not _ALIAS.match(alias):
+    if not _ALIAS.fullmatch(alias):
         raise RegistryError(
             f"invalid alias {alias!r}: aliases may only contain letters, digits, underscores (_) "
             "and dashes (-)"
@@ -106,7 +106,8 @@ def canonical_stage(stage: object) -> str:
     raise RegistryError(f"invalid model version stage {stage!r}: expected one of {', '.join(STAGES)}")
 
 
-def _check_tag(key: object, value: object) -> tuple[str, str]:
+def check_tag(key: object, value: object) -> tuple[str, str]:
+    """A tag as stored: a non-empty string key, the value as a string."""
     if not isinstance(key, str) or not key:
         raise RegistryError(f"a tag key must be a non-empty string, got {key!r}")
     return key, str(value)
@@ -115,7 +116,8 @@ def _check_tag(key: object, value: object) -> tuple[str, str]:
 # -- registered models ---------------------------------------------------------------------
 
 
-def _model_row(conn: sqlite3.Connection, name: str) -> tuple:
+def require_model(conn: sqlite3.Connection, name: str) -> tuple:
+    """The model's row; :class:`RegistryNotFound` naming the registered models if it is unknown."""
     row = conn.execute(
         "SELECT name, creation_time, last_updated_time, description FROM registered_models WHERE name = ?",
         (name,),
@@ -127,7 +129,8 @@ def _model_row(conn: sqlite3.Connection, name: str) -> tuple:
     return row
 
 
-def _touch(conn: sqlite3.Connection, name: str, when: int) -> None:
+def touch(conn: sqlite3.Connection, name: str, when: int) -> None:
+    """Set the model's ``last_updated_time`` (inside the caller's transaction)."""
     conn.execute("UPDATE registered_models SET last_updated_time = ? WHERE name = ?", (when, name))
 
 
@@ -136,7 +139,7 @@ def create_registered_model(
     description: str | None = None,
 ) -> RegisteredModel:
     check_name(name)
-    checked = [_check_tag(k, v) for k, v in (tags or {}).items()]
+    checked = [check_tag(k, v) for k, v in (tags or {}).items()]
     with transaction(conn):
         if conn.execute("SELECT 1 FROM registered_models WHERE name = ?", (name,)).fetchone():
             raise RegistryError(f"registered model {name!r} already exists", "RESOURCE_ALREADY_EXISTS")
@@ -159,7 +162,7 @@ def ensure_registered_model(conn: sqlite3.Connection, name: str) -> None:
 
 
 def get_registered_model(conn: sqlite3.Connection, name: str) -> RegisteredModel:
-    row = _model_row(conn, check_name(name))
+    row = require_model(conn, check_name(name))
     return _build_models(conn, [row])[0]
 
 
@@ -184,7 +187,7 @@ def search_registered_models(
 ) -> PagedList[RegisteredModel]:
     clauses = parse_filter(filter_string, REGISTERED_MODELS)
     order = parse_order_by(order_by, REGISTERED_MODELS)
-    offset = _page(max_results, page_token, MAX_MODELS_PAGE)
+    offset = page_offset(max_results, page_token, MAX_MODELS_PAGE)
     where, params = filter_to_sql(clauses, REGISTERED_MODELS)
     if not any(column == "m.name" for column, _ in order):
         order.append(("m.name", True))
@@ -197,7 +200,8 @@ def search_registered_models(
     return PagedList(_build_models(conn, rows[:max_results]), token)
 
 
-def _page(max_results: int, page_token: str | None, bound: int) -> int:
+def page_offset(max_results: int, page_token: str | None, bound: int) -> int:
+    """The offset a search page starts at; :class:`RegistryError` for a bad size or token."""
     if isinstance(max_results, bool) or not isinstance(max_results, int) or not 1 <= max_results <= bound:
         raise RegistryError(f"max_results must be an integer from 1 to {bound}, got {max_results!r}")
     try:
@@ -208,7 +212,7 @@ def _page(max_results: int, page_token: str | None, bound: int) -> int:
 
 def update_registered_model(conn: sqlite3.Connection, name: str, description: str | None) -> RegisteredModel:
     with transaction(conn):
-        _model_row(conn, check_name(name))
+        require_model(conn, check_name(name))
         conn.execute(
             "UPDATE registered_models SET description = ?, last_updated_time = ? WHERE name = ?",
             (description, now_ms(), name),
@@ -219,7 +223,7 @@ def update_registered_model(conn: sqlite3.Connection, name: str, description: st
 def rename_registered_model(conn: sqlite3.Connection, name: str, new_name: str) -> RegisteredModel:
     check_name(new_name, "new name")
     with transaction(conn):
-        _model_row(conn, check_name(name))
+        require_model(conn, check_name(name))
         if conn.execute("SELECT 1 FROM registered_models WHERE name = ?", (new_name,)).fetchone():
             raise RegistryError(f"registered model {new_name!r} already exists", "RESOURCE_ALREADY_EXISTS")
         when = now_ms()
@@ -237,22 +241,22 @@ def rename_registered_model(conn: sqlite3.Connection, name: str, new_name: str) 
 def delete_registered_model(conn: sqlite3.Connection, name: str) -> None:
     """Delete the model with its versions, tags and aliases (its runs' files stay)."""
     with transaction(conn):
-        _model_row(conn, check_name(name))
+        require_model(conn, check_name(name))
         for table in ("registered_models", "registered_model_tags", "model_versions",
                       "model_version_tags", "registered_model_aliases"):
             conn.execute(f"DELETE FROM {table} WHERE name = ?", (name,))
 
 
 def set_registered_model_tag(conn: sqlite3.Connection, name: str, key: str, value: object) -> None:
-    key, text = _check_tag(key, value)
+    key, text = check_tag(key, value)
     with transaction(conn):
-        _model_row(conn, check_name(name))
+        require_model(conn, check_name(name))
         conn.execute("INSERT OR REPLACE INTO registered_model_tags VALUES (?, ?, ?)", (name, key, text))
 
 
 def delete_registered_model_tag(conn: sqlite3.Connection, name: str, key: str) -> None:
     with transaction(conn):
-        _model_row(conn, check_name(name))
+        require_model(conn, check_name(name))
         conn.execute("DELETE FROM registered_model_tags WHERE name = ? AND key = ?", (name, key))
 
 

@@ -36,6 +36,9 @@ from autolog.store.filter import ATTRIBUTE, TAG, Comparison, Key, Token, _is_quo
 #: What autolog accepts and MLflow's registry search rejects.
 SUPERSETS = {
     "any-case": "the prefixes attribute(s). and tag(s). in any case, and attributes. in the plural",
+    "numbers": "a version number with a leading + (version_number = +1)",
+    "orders": "registered models ordered by creation_timestamp",
+    "whitespace": "whitespace around an order_by item, and one order_by item given as a string",
 }
 
 _PREFIXES = {"attribute": ATTRIBUTE, "attributes": ATTRIBUTE, "tag": TAG, "tags": TAG}
@@ -108,7 +111,7 @@ class _RegistryParser(_Parser):
                 raise self.error(f"empty key in {text!r}", token.position)
             return Key(TAG, name)
         valid = (*self.searchable.strings, *self.searchable.numbers)
-        if name not in valid:
+        if name not in valid or _is_quoted(rest):  # MLflow takes attribute names unquoted only
             raise self.error(
                 f"unknown {self.searchable.what} attribute {name!r} (expected one of {', '.join(valid)})",
                 token.position,

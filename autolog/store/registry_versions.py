@@ -13,16 +13,16 @@ from autolog.store.queries import encode_page_token
 from autolog.store.registry import (
     ACTIVE_STAGES,
     MAX_VERSIONS_PAGE,
-    _check_tag,
-    _model_row,
-    _page,
-    _touch,
     canonical_stage,
     check_alias,
     check_name,
+    check_tag,
     check_version,
     ensure_registered_model,
     now_ms,
+    page_offset,
+    require_model,
+    touch,
     transaction,
     versions_where,
 )
@@ -50,7 +50,7 @@ def create_model_version(
     check_name(name)
     if not isinstance(source, str) or not source:
         raise RegistryError(f"a model version needs a source URI, got {source!r}")
-    checked = [_check_tag(k, v) for k, v in (tags or {}).items()]
+    checked = [check_tag(k, v) for k, v in (tags or {}).items()]
     with transaction(conn):
         if create_model:
             ensure_registered_model(conn, name)
@@ -67,7 +67,7 @@ def insert_version(
 ) -> int:
     """Add the next version of the existing model ``name`` inside the caller's transaction;
     returns its number."""
-    _model_row(conn, name)
+    require_model(conn, name)
     when = now_ms()
     (version,) = conn.execute(
         "UPDATE registered_models SET next_version = next_version + 1, last_updated_time = ? "
@@ -101,7 +101,7 @@ def register_logged_model(
 
 def _require_version(conn: sqlite3.Connection, name: str, version: object) -> int:
     number = check_version(version)
-    _model_row(conn, check_name(name))
+    require_model(conn, check_name(name))
     if conn.execute("SELECT 1 FROM model_versions WHERE name = ? AND version = ?", (name, number)).fetchone():
         return number
     known = [str(r[0]) for r in conn.execute("SELECT version FROM model_versions WHERE name = ? ORDER BY version", (name,))]
@@ -115,12 +115,12 @@ def get_model_version(conn: sqlite3.Connection, name: str, version: object) -> M
 
 
 def search_model_versions(
-    conn: sqlite3.Connection, filter_string: str | None = None, max_results: int = MAX_VERSIONS_PAGE,
+    conn: sqlite3.Connection, filter_string: str | None = None, max_results: int = 10_000,
     order_by: Sequence[str] | None = None, page_token: str | None = None,
 ) -> PagedList[ModelVersion]:
     clauses = parse_filter(filter_string, MODEL_VERSIONS)
     order = parse_order_by(order_by or DEFAULT_VERSION_ORDER, MODEL_VERSIONS)
-    offset = _page(max_results, page_token, MAX_VERSIONS_PAGE)
+    offset = page_offset(max_results, page_token, MAX_VERSIONS_PAGE)
     where, params = filter_to_sql(clauses, MODEL_VERSIONS)
     for column, ascending in (("v.name", True), ("v.version", False)):
         if not any(seen == column for seen, _ in order):
@@ -133,7 +133,7 @@ def search_model_versions(
 
 def get_latest_versions(conn: sqlite3.Connection, name: str, stages: Sequence[str] | None = None) -> list[ModelVersion]:
     """The newest version in each of ``stages`` (every stage when None or empty)."""
-    _model_row(conn, check_name(name))
+    require_model(conn, check_name(name))
     if isinstance(stages, str):
         stages = [stages]
     wanted = sorted({canonical_stage(stage) for stage in stages}) if stages else []
@@ -162,11 +162,11 @@ def delete_model_version(conn: sqlite3.Connection, name: str, version: object) -
         number = _require_version(conn, name, version)
         for table in ("model_versions", "model_version_tags", "registered_model_aliases"):
             conn.execute(f"DELETE FROM {table} WHERE name = ? AND version = ?", (name, number))
-        _touch(conn, name, now_ms())
+        touch(conn, name, now_ms())
 
 
 def set_model_version_tag(conn: sqlite3.Connection, name: str, version: object, key: str, value: object) -> None:
-    key, text = _check_tag(key, value)
+    key, text = check_tag(key, value)
     with transaction(conn):
         number = _require_version(conn, name, version)
         conn.execute("INSERT OR REPLACE INTO model_version_tags VALUES (?, ?, ?, ?)", (name, number, key, text))
@@ -202,7 +202,7 @@ def transition_stage(
             "UPDATE model_versions SET current_stage = ?, last_updated_time = ? WHERE name = ? AND version = ?",
             (canonical, when, name, number),
         )
-        _touch(conn, name, when)
+        touch(conn, name, when)
     return get_model_version(conn, name, number)
 
 
@@ -218,12 +218,12 @@ def set_alias(conn: sqlite3.Connection, name: str, alias: str, version: object) 
 def delete_alias(conn: sqlite3.Connection, name: str, alias: str) -> None:
     check_alias(alias)
     with transaction(conn):
-        _model_row(conn, check_name(name))
+        require_model(conn, check_name(name))
         conn.execute("DELETE FROM registered_model_aliases WHERE name = ? AND alias = ?", (name, alias))
 
 
 def get_version_by_alias(conn: sqlite3.Connection, name: str, alias: str) -> ModelVersion:
-    _model_row(conn, check_name(name))
+    require_model(conn, check_name(name))
     row = conn.execute(
         "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?", (name, alias)
     ).fetchone()

@@ -15,6 +15,10 @@ from collections.abc import Callable
 from autolog.store.filter import sql_like
 
 SCHEMA_VERSION = 5
+#: The oldest schema a store that cannot be written is still read at: later versions only added
+#: tables (version 4: the model registry, read as empty from an older store) and columns with
+#: defaults (version 5: lifecycle stages, read as "active" through temporary views).
+READ_ONLY_SINCE = 3
 #: How long a writer waits for another process's transaction before failing (milliseconds).
 BUSY_TIMEOUT_MS = 60_000
 
@@ -128,6 +132,16 @@ CREATE TABLE experiment_tags (
 """
 
 
+#: How a store older than version 5 that cannot be written is read: temporary views (searched
+#: before the database's own tables) give its runs and experiments version 5's columns.
+_READ_AS_V5 = """
+CREATE TEMP VIEW runs AS SELECT *, 'active' AS lifecycle_stage FROM main.runs;
+CREATE TEMP VIEW experiments AS
+    SELECT *, 'active' AS lifecycle_stage, created_time AS last_update_time FROM main.experiments;
+CREATE TEMP TABLE experiment_tags (experiment_id INTEGER, key TEXT, value TEXT)
+"""
+
+
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
     """Execute ``;``-separated statements inside the caller's transaction."""
     for statement in script.split(";"):
@@ -186,11 +200,13 @@ def open_read_only(db_path: str) -> sqlite3.Connection:
                 f"this autolog store has schema version {version}, newer than the {SCHEMA_VERSION} "
                 "this autolog understands: upgrade autolog-suite"
             )
-        if version < SCHEMA_VERSION:
+        if version < READ_ONLY_SINCE:
             raise sqlite3.OperationalError(
-                f"this read-only store has schema version {version}; this autolog needs "
-                f"{SCHEMA_VERSION} and cannot migrate a store it cannot write"
+                f"this read-only store has schema version {version}; this autolog reads "
+                f"{READ_ONLY_SINCE} or later and cannot migrate a store it cannot write"
             )
+        if version < 5:
+            _run_script(conn, _READ_AS_V5)
     except BaseException:
         conn.close()
         raise

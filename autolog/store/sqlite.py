@@ -3,7 +3,7 @@
 Layout::
 
     <root>/autolog.db                      runs, params, tags, metric history, latest metrics,
-                                           datasets
+                                           datasets, the model registry
     <root>/artifacts/<run_id>/<path>       artifact files and model directories
 
 :meth:`SqliteStore.write_batch` writes a dispatcher batch as one ``BEGIN IMMEDIATE``

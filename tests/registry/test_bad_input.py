@@ -31,7 +31,7 @@ def registered(client: Client, tmp_path) -> None:
         client.transition_model_version_stage("m", 1, "Production")
 
 
-BAD_ALIASES = ["bad alias", "a.b", "α/β", "latest", "LATEST", "v3", "V12", "", "x" * 256]
+BAD_ALIASES = ["bad alias", "a.b", "α/β", "trailing\n", "latest", "LATEST", "v3", "V12", "", "x" * 256]
 
 
 @pytest.mark.parametrize("alias", BAD_ALIASES)

@@ -98,3 +98,19 @@ def test_bad_input_exits_with_the_message_and_changes_nothing(two_versions: str,
 def test_an_empty_store_lists_no_models(tracking_dir: str) -> None:
     done = _autolog("models", "list", "--dir", tracking_dir)
     assert (done.returncode, done.stdout.strip()) == (0, f"no registered models in {tracking_dir}")
+
+
+BOTH_QUOTES = "it's \"odd\""
+
+
+def test_models_show_finds_the_versions_of_a_name_holding_both_quotes(tracking_dir: str, tmp_path: Path) -> None:
+    client = Client(tracking_dir)
+    for name in ["it's", 'say "hi"', BOTH_QUOTES]:
+        client.create_registered_model(name)
+        client.create_model_version(name, (tmp_path / "somewhere").as_uri())
+    client.create_model_version("it's", (tmp_path / "elsewhere").as_uri())
+    for name, count in [("it's", 2), ('say "hi"', 1), (BOTH_QUOTES, 1)]:
+        shown = _autolog("models", "show", name, "--dir", tracking_dir)
+        assert shown.returncode == 0, shown.stderr
+        rows = shown.stdout.split("versions:")[1].splitlines()[3:]
+        assert [row.split()[0] for row in rows] == [str(n) for n in range(count, 0, -1)]

@@ -93,7 +93,10 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Cli
 
 #: registered model filters (None: every model)
 MODEL_FILTERS = [
-    None, "", "name = 'alpha'", "name != 'alpha'", 'name = "alpha"', "name LIKE 'al%'", "name LIKE 'Al%'",
+    None, "", "  ", "name = 'alpha'", "name != 'alpha'", "name like 'alpha'", "name ilike 'ALPHA'",
+    "name = 'alpha' and and name = 'alpha'", "name = 'alpha' name = 'beta'", "name IN ('alpha',)",
+    "name not in ('alpha')", "name NOT  IN ('alpha')", "tags.team.x = 'y'", "tags.'team' = 'red'",
+    "name LIKE '%'", "tags.team LIKE '%'", "name != ''", "tags.team = 'red' and tags.team = 'Red'", 'name = "alpha"', "name LIKE 'al%'", "name LIKE 'Al%'",
     "name ILIKE 'al%'", "name ILIKE '%A%'", "name LIKE '%\\_%'", "name LIKE 'delta%%'", "name LIKE '_eta'",
     "name IN ('alpha', 'beta')", "name NOT IN ('alpha', 'gamma_1')", "name IN ('alpha')",
     "tags.team = 'red'", "tags.team != 'red'", "tags.team ILIKE 'RED'", "tags.team LIKE 'r%'",
@@ -102,15 +105,17 @@ MODEL_FILTERS = [
     "name LIKE '%a%' AND tags.team = 'red'", "name LIKE '%a%' and tags.team LIKE '%e%' and tags.env = 'prod'",
     "tags.missing = 'x'", "tags.team != 'nobody'", "attribute.name = 'beta'",
     # rejected by both
+    "`name` = 'alpha'", "attribute.`name` = 'alpha'", "NAME = 'alpha'", "name == 'alpha'", "name <> 'alpha'",
+    "name IN ()", "name IN 'alpha'", "name = 'alpha';",
     "name > 'a'", "tags.team IN ('red')", "foo = 'x'", "name = alpha", "name = 1", "params.x = 'y'",
     "name = 'alpha' OR name = 'beta'", "creation_timestamp > 0", "name LIKE", "name", "tags.team IS NULL",
     "run_id = 'r1'", "name = 'alpha' and", "(name = 'alpha')",
 ]
 MODEL_ORDERS: list[list[str] | None] = [
-    None, ["name DESC"], ["name ASC"], ["last_updated_timestamp DESC"], ["last_updated_timestamp"],
+    None, ["name DESC"], ["name ASC"], ["name asc"], ["name  DESC"], ["name DESC", "timestamp"], ["last_updated_timestamp DESC"], ["last_updated_timestamp"],
     ["timestamp ASC"], ["timestamp DESC", "name ASC"],
     # rejected by both
-    ["name ASC", "name DESC"], ["bogus"], ["name SIDEWAYS"],
+    ["name ASC", "name DESC"], ["bogus"], ["name SIDEWAYS"], ["NAME"], ["last_updated_timestamp", "timestamp"],
 ]
 VERSION_FILTERS = [
     None, "name = 'alpha'", "name = 'alpha' and version_number = 2", "version_number > 1",
@@ -122,8 +127,11 @@ VERSION_FILTERS = [
     "tags.validated = 'yes'", "tags.validated != 'yes'", "tags.Owner LIKE 'A%'", "tags.owner = 'Ana'",
     "tags.Owner ILIKE 'a%'", "tags.`x y` = '1'", "tags.\"x y\" = '1'", "name ILIKE 'ALPHA%'", "name LIKE 'alpha%' and tags.validated = 'yes'",
     "attribute.run_id = 'r1'", "name IN ('beta', 'gamma_1')", "name NOT IN ('alpha')", "name = \"L'Hosp\"",
-    "tags.validated = 'yes' and tags.Owner = 'Ana'", "run_id = 'r1' and run_id = 'r2'",
+    "tags.validated = 'yes' and tags.Owner = 'Ana'", "run_id = 'r1' and run_id = 'r2'", "version_number = -1",
+    "version_number > '1'", "version_number = 01", "version_number = ' 2'", "run_id = ''", "run_id ILIKE 'R1'",
+    "attribute.version_number = 1", "run_id IN ('r1', )", 'run_id IN ("r1")', "name IN ('alpha') and run_id NOT IN ('r2')",
     # rejected by both
+    "version_number = 1e0", "version_number = '1.0'", "version_number IS NULL", "run_id IS NULL", "VERSION_NUMBER = 1",
     "version_number LIKE '1'", "version_number = 1.5", "version_number = 'x'", "tags.k IN ('v')",
     "source_path IN ('x')", "creation_timestamp > 0", "foo = 1", "status = 'READY'", "current_stage = 'None'",
     "run_id = r1", "version_number IN (1, 2)", "name = 'a' OR name = 'b'",
@@ -133,7 +141,8 @@ VERSION_ORDERS: list[list[str] | None] = [
     ["creation_timestamp ASC"], ["creation_timestamp DESC"], ["last_updated_timestamp ASC"],
     ["last_updated_timestamp DESC", "name DESC"],
     # rejected by both
-    ["run_id"], ["name", "name DESC"], ["version_number UP"],
+    ["run_id"], ["name", "name DESC"], ["version_number UP"], ["VERSION_NUMBER"], ["timestamp"],
+    ["creation_timestamp", "creation_timestamp DESC"],
 ]
 
 
@@ -233,3 +242,53 @@ def test_the_documented_supersets_are_what_autolog_accepts_beyond_mlflow(clients
         assert superset in SUPERSETS
         assert _ask(mlflow_client.search_registered_models, _model_view, filter_string=text) == "rejected"
         assert _ask(client.search_registered_models, _model_view, filter_string=text) != "rejected"
+    assert _ask(mlflow_client.search_model_versions, _version_view, filter_string="version_number = +1") == "rejected"
+    assert _ask(client.search_model_versions, _version_view, filter_string="version_number = +1") == _ask(
+        client.search_model_versions, _version_view, filter_string="version_number = 1")
+    orders = [("orders", ["creation_timestamp"]), ("whitespace", [" name DESC "]), ("whitespace", "name DESC")]
+    for superset, order in orders:
+        assert superset in SUPERSETS
+        assert _ask(mlflow_client.search_registered_models, _model_view, order_by=order) == "rejected"
+        assert _ask(client.search_registered_models, _model_view, order_by=order) != "rejected"
+
+
+ALIASES = ["champion", "Prod_2024-01", "v", "v1a", "_", "latest2", "x" * 255, "bad alias", "a.b", "a/b", "latest",
+           "LATEST", "v3", "V12", "", "x" * 256, "é"]
+STAGES = ["None", "none", "Staging", "STAGING", "production", "Archived", "Prod", "staged", "", "Deleted_Internal"]
+
+
+def _accepted(method: Callable[..., Any], *args: Any) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            method(*args)
+    except Exception as exc:
+        if type(exc).__name__ not in ("MlflowException", "RegistryError", "RegistryNotFound"):
+            raise
+        return False
+    return True
+
+
+def test_alias_and_stage_rules_match_mlflow(clients: tuple[Any, Client]) -> None:
+    """On a model of its own (the searches above do not see it change)."""
+    mlflow_client, client = clients
+    both = Both(mlflow_client, client)
+    both.create_registered_model("scratch")
+    both.create_model_version("scratch", "file:///store/scratch")
+    cases = []
+    for alias in ALIASES:
+        expected = _accepted(mlflow_client.set_registered_model_alias, "scratch", alias, 1)
+        got = _accepted(client.set_registered_model_alias, "scratch", alias, 1)
+        cases.append((f"alias {alias!r}", expected, got))
+    for stage in STAGES:
+        expected = _accepted(mlflow_client.transition_model_version_stage, "scratch", 1, stage)
+        got = _accepted(client.transition_model_version_stage, "scratch", 1, stage)
+        cases.append((f"stage {stage!r}", expected, got))
+        if expected and got:
+            assert mlflow_client.get_model_version("scratch", 1).current_stage == client.get_model_version("scratch", 1).current_stage
+    for name, version in [("scratch", 9), ("nope", 1), ("scratch", "one")]:
+        expected = _accepted(mlflow_client.set_registered_model_alias, name, "a", version)
+        got = _accepted(client.set_registered_model_alias, name, "a", version)
+        cases.append((f"alias on {name} {version}", expected, got))
+    assert sum(accepted for _, accepted, _ in cases) >= 10
+    assert _differences(cases) == []

@@ -155,3 +155,9 @@ def test_reading_a_store_that_does_not_exist_finds_nothing_and_creates_nothing(c
     with pytest.raises(ValueError, match="position"):
         client.search_model_versions("name = x")
     assert not os.path.exists(tracking_dir)
+
+
+def test_the_registry_names_the_model_file_the_model_format_writes() -> None:
+    from autolog import _model_registry_client, model_format
+
+    assert _model_registry_client.MODEL_META_FILE == model_format.MODEL_META_FILE

@@ -14,7 +14,11 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from autolog.store import registry, registry_versions
+from autolog.store.artifacts import safe_relative_path
 from autolog.store.entities import ModelVersion, PagedList, RegisteredModel, RegistryError, RegistryNotFound
+from autolog.store.schema import open_connection, schema_version
+from autolog.store.sqlite import current_user
 
 if TYPE_CHECKING:
     import sqlite3
@@ -25,6 +29,9 @@ if TYPE_CHECKING:
 #: The file every autolog model folder holds (``autolog.model_format.MODEL_META_FILE``; a test
 #: keeps the two equal, this module cannot import the model format without an import cycle).
 MODEL_META_FILE = "autolog-model.json"
+
+#: The schema version that added the registry's tables.
+REGISTRY_SINCE = 4
 
 #: MLflow's note on stages, shown (as a ``FutureWarning``) by the stage methods.
 STAGES_DEPRECATION = (
@@ -59,12 +66,10 @@ class RegistryClientMixin:
         """This thread's store connection after this process's pending records are written. A
         store that does not exist yet is created for a write; a read gets an empty registry."""
         conn = self._connection()  # flushes
-        if conn is not None:
-            return conn
+        if conn is not None and (write or schema_version(conn) >= REGISTRY_SINCE):
+            return conn  # (an older store that cannot be written, hence not migrated, has none)
         if write:
             return self._store.connection()
-        from autolog.store.schema import open_connection
-
         return open_connection(":memory:")
 
     # -- registered models -----------------------------------------------------------------
@@ -73,13 +78,9 @@ class RegistryClientMixin:
         self, name: str, tags: Mapping[str, Any] | None = None, description: str | None = None
     ) -> RegisteredModel:
         """Create an empty registered model; ``RegistryError`` if the name exists."""
-        from autolog.store import registry
-
         return registry.create_registered_model(self._registry(), name, tags, description)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
-        from autolog.store import registry
-
         return registry.get_registered_model(self._registry(write=False), name)
 
     def search_registered_models(
@@ -90,34 +91,22 @@ class RegistryClientMixin:
         ``tags.k = 'v'``; see :mod:`autolog.store.registry_filter`), ordered by name unless
         ``order_by`` says otherwise (``"last_updated_timestamp DESC"``). One page; its ``token``
         is the next page's ``page_token``."""
-        from autolog.store import registry
-
         return registry.search_registered_models(self._registry(write=False), filter_string, order_by, max_results, page_token)
 
     def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
-        from autolog.store import registry
-
         return registry.update_registered_model(self._registry(), name, description)
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
-        from autolog.store import registry
-
         return registry.rename_registered_model(self._registry(), name, new_name)
 
     def delete_registered_model(self, name: str) -> None:
         """Delete the model, its versions, tags and aliases (the runs' files stay)."""
-        from autolog.store import registry
-
         registry.delete_registered_model(self._registry(), name)
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
-        from autolog.store import registry
-
         registry.set_registered_model_tag(self._registry(), name, key, value)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
-        from autolog.store import registry
-
         registry.delete_registered_model_tag(self._registry(), name, key)
 
     # -- versions --------------------------------------------------------------------------
@@ -127,9 +116,8 @@ class RegistryClientMixin:
         run_link: str | None = None, description: str | None = None, await_creation_for: int = 0,
     ) -> ModelVersion:
         """Add the next version of the existing model ``name`` from ``source``: a ``runs:/``
-        URI (checked to hold a model), or any URI or folder (stored as given)."""
-        from autolog.store import registry_versions
-
+        URI (checked to hold a model), or any URI or folder (stored as given).
+        ``await_creation_for`` is accepted for MLflow's signature: a version is READY at once."""
         run_id, model_path, source = self._resolve_source(source, run_id)
         return registry_versions.create_model_version(
             self._registry(), name, source, run_id, model_path=model_path, tags=tags,
@@ -137,8 +125,6 @@ class RegistryClientMixin:
         )
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
-        from autolog.store import registry_versions
-
         return registry_versions.get_model_version(self._registry(write=False), name, version)
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
@@ -146,43 +132,31 @@ class RegistryClientMixin:
         return self.get_model_version(name, version).source
 
     def search_model_versions(
-        self, filter_string: str | None = None, max_results: int = 200_000,
+        self, filter_string: str | None = None, max_results: int = 10_000,
         order_by: Sequence[str] | None = None, page_token: str | None = None,
     ) -> PagedList[ModelVersion]:
         """Versions matching ``filter_string`` (``name = 'x'``, ``run_id IN ('a', 'b')``,
         ``version_number > 2``, ``source_path LIKE '...'``, ``tags.k = 'v'``); newest update
         first unless ``order_by`` says otherwise."""
-        from autolog.store import registry_versions
-
         return registry_versions.search_model_versions(self._registry(write=False), filter_string, max_results, order_by, page_token)
 
     def get_latest_versions(self, name: str, stages: Sequence[str] | None = None) -> list[ModelVersion]:
         """The newest version in each of ``stages`` (every stage when None). Deprecated with
         stages, as in MLflow."""
-        from autolog.store import registry_versions
-
         _stages_deprecated("get_latest_versions")
         return registry_versions.get_latest_versions(self._registry(write=False), name, stages)
 
     def update_model_version(self, name: str, version: int | str, description: str | None = None) -> ModelVersion:
-        from autolog.store import registry_versions
-
         return registry_versions.update_model_version(self._registry(), name, version, description)
 
     def delete_model_version(self, name: str, version: int | str) -> None:
         """Delete the version and the aliases pointing at it; its number is never reused."""
-        from autolog.store import registry_versions
-
         registry_versions.delete_model_version(self._registry(), name, version)
 
     def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any) -> None:
-        from autolog.store import registry_versions
-
         registry_versions.set_model_version_tag(self._registry(), name, version, key, value)
 
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
-        from autolog.store import registry_versions
-
         registry_versions.delete_model_version_tag(self._registry(), name, version, key)
 
     def transition_model_version_stage(
@@ -191,8 +165,6 @@ class RegistryClientMixin:
         """Move a version to ``stage`` (None, Staging, Production or Archived, any case). With
         ``archive_existing_versions`` the model's other versions in that stage move to Archived.
         Emits MLflow's ``FutureWarning``: stages are deprecated in favour of aliases."""
-        from autolog.store import registry_versions
-
         _stages_deprecated("transition_model_version_stage")
         return registry_versions.transition_stage(self._registry(), name, version, stage, archive_existing_versions)
 
@@ -200,25 +172,17 @@ class RegistryClientMixin:
 
     def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
         """Point ``alias`` at ``version``, moving it off the version it named before."""
-        from autolog.store import registry_versions
-
         registry_versions.set_alias(self._registry(), name, alias, version)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
-        from autolog.store import registry_versions
-
         registry_versions.delete_alias(self._registry(), name, alias)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        from autolog.store import registry_versions
-
         return registry_versions.get_version_by_alias(self._registry(write=False), name, alias)
 
     def _resolve_source(self, source: str, run_id: str | None) -> tuple[str | None, str | None, str]:
         """``(run_id, model_path, source)`` for a new version: a ``runs:/`` URI must name a
         logged model and becomes the ``file://`` URI of its folder; anything else is kept."""
-        from autolog.store.artifacts import safe_relative_path
-
         if not isinstance(source, str) or not source.startswith("runs:/"):
             return run_id, None, source
         owner, _, path = source[len("runs:/") :].strip("/").partition("/")
@@ -258,8 +222,6 @@ class RegistryClientMixin:
 
     def _version_for_uri(self, uri: str) -> ModelVersion:
         """The version a ``models:/`` URI names; one :class:`RegistryNotFound` naming what exists."""
-        from autolog.store import registry, registry_versions
-
         rest = uri[len("models:/") :].strip("/")
         if "@" in rest and "/" not in rest:
             name, _, alias = rest.partition("@")
@@ -295,15 +257,11 @@ class RegistryClientMixin:
 
 
 def _user() -> str:
-    from autolog.store.sqlite import current_user
-
     return current_user()
 
 
 def _what_exists(conn: sqlite3.Connection, name: str) -> str:
     """One sentence naming the model's versions, aliases and stages (or the registered models)."""
-    from autolog.store import registry
-
     try:
         model = registry.get_registered_model(conn, name)
     except (RegistryNotFound, RegistryError):
