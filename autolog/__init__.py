@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 _FLUENT = (
     "end_run", "get_experiment_by_name", "get_tracking_uri", "last_active_run", "log_artifact",
     "log_artifacts", "log_dict", "log_metric", "log_metrics", "log_param", "log_params", "log_text",
-    "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run",
+    "search_runs", "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run",
 )
 
 

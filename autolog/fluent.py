@@ -53,6 +53,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "search_runs",
     "set_experiment",
     "set_tag",
     "set_tags",
@@ -107,6 +108,65 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
 def get_experiment_by_name(name: str) -> Experiment | None:
     """The experiment called ``name`` in the local store, or None."""
     return _client().get_experiment_by_name(name)
+
+
+def search_runs(
+    experiment_ids: list[str] | None = None,
+    filter_string: str = "",
+    run_view_type: int = 1,
+    max_results: int = 100_000,
+    order_by: list[str] | None = None,
+    output_format: str = "pandas",
+    search_all_experiments: bool = False,
+    experiment_names: list[str] | None = None,
+) -> Any:
+    """MLflow's ``mlflow.search_runs``: the runs of ``experiment_ids`` or ``experiment_names``
+    (default: the current experiment; every one with ``search_all_experiments``) as a pandas
+    DataFrame with MLflow's columns (``run_id``, ``experiment_id``, ``status``, ``artifact_uri``,
+    ``start_time``/``end_time`` as UTC datetimes, ``metrics.<k>``, ``params.<k>``, ``tags.<k>``),
+    or as a list of runs with ``output_format="list"``."""
+    if experiment_ids is not None and experiment_names is not None:
+        raise ValueError("give experiment_ids or experiment_names, not both")
+    if output_format not in ("pandas", "list"):
+        raise ValueError(f"output_format must be 'pandas' or 'list', got {output_format!r}")
+    names: list[str] | None = list(experiment_names) if experiment_names is not None else None
+    if experiment_ids is None and names is None and not search_all_experiments:
+        names = [_session.current().config().experiment]
+    client = _client()
+    found: list[Any] = []
+    token = None
+    while len(found) < max_results:
+        page = client.search_runs(
+            names, filter_string, order_by, min(max_results - len(found), 50_000), token,
+            experiment_ids=experiment_ids, run_view_type=run_view_type,
+        )
+        found.extend(page)
+        token = page.token
+        if not token:
+            break
+    if output_format == "list":
+        return found
+    return _frame(found)
+
+
+def _frame(runs: list[Any]) -> Any:
+    import pandas as pd
+
+    rows = []
+    for stored in runs:
+        info, data = stored.info, stored.data
+        row: dict[str, Any] = {
+            "run_id": info.run_id, "experiment_id": info.experiment_id, "status": info.status,
+            "artifact_uri": info.artifact_uri,
+            "start_time": pd.to_datetime(info.start_time, unit="ms", utc=True),
+            "end_time": None if info.end_time is None else pd.to_datetime(info.end_time, unit="ms", utc=True),
+        }
+        row.update({f"metrics.{k}": v for k, v in data.metrics.items()})
+        row.update({f"params.{k}": v for k, v in data.params.items()})
+        row.update({f"tags.{k}": v for k, v in data.tags.items()})
+        rows.append(row)
+    columns = ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"]
+    return pd.DataFrame(rows, columns=None if rows else columns)
 
 
 # -- runs ------------------------------------------------------------------------------------

@@ -206,3 +206,22 @@ def test_the_mlflow_style_example_runs(tmp_path):
     assert lines[1].startswith(best.info.run_id[:8]) and lines[-1].startswith("champion is version 1")
     assert [a.path for a in client.list_artifacts(best.run_id, "docs")] == ["docs/notes.md"]
     assert done.stderr == ""  # no warning: every artifact was there when delivered
+
+
+def test_search_runs_gives_mlflows_dataframe_of_the_current_experiment():
+    pd = pytest.importorskip("pandas")
+    mlflow.set_experiment("sweep")
+    for lr in (0.1, 0.01):
+        with mlflow.start_run():
+            mlflow.log_param("lr", lr)
+            mlflow.log_metric("acc", 1 - lr)
+    mlflow.set_experiment("elsewhere")
+    with mlflow.start_run():
+        mlflow.log_metric("acc", 0.5)
+    frame = mlflow.search_runs(experiment_names=["sweep"], order_by=["metrics.acc DESC"])
+    assert list(frame["params.lr"]) == ["0.01", "0.1"] and list(frame["metrics.acc"]) == [0.99, 0.9]
+    assert str(frame["start_time"].dtype).startswith("datetime64") and set(frame["status"]) == {"FINISHED"}
+    assert list(mlflow.search_runs()["metrics.acc"]) == [0.5]  # the current experiment
+    assert len(mlflow.search_runs(search_all_experiments=True, output_format="list")) == 3
+    assert len(mlflow.search_runs(experiment_ids=["1"], max_results=1, output_format="list")) == 1
+    assert isinstance(mlflow.search_runs(filter_string="metrics.acc > 2"), pd.DataFrame)
