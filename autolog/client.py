@@ -137,6 +137,11 @@ class Client(TrackingClientMixin, RegistryClientMixin):
         """
         if isinstance(order_by, str):
             order_by = [order_by]
+        elif isinstance(order_by, int):  # MLflow's third positional argument is run_view_type
+            raise TypeError(
+                f"order_by must be a list of strings, got {order_by!r}: autolog's third positional "
+                "argument is order_by; pass run_view_type=... by keyword"
+            )
         conn = self._connection()
         if conn is None:
             queries.validate_search(filter_string, order_by, max_results, page_token)

@@ -129,6 +129,8 @@ def test_bad_input_raises_clearly_and_writes_nothing():
     assert client.get_run(run_id).name == "r"  # the name was not changed either
     with pytest.raises(ValueError, match="run_view_type"):
         client.search_runs(run_view_type=7)
+    with pytest.raises(TypeError, match="pass run_view_type=... by keyword"):
+        client.search_runs(["0"], "", ViewType.ALL)  # MLflow's positional order
     with pytest.raises(ValueError, match="tag key"):
         client.create_experiment("tagged", tags={"": "x"})
     assert client.get_experiment_by_name("tagged") is None  # no experiment without its tags
