@@ -15,6 +15,12 @@ from autolog.sdk.backend_base import Backend, RecordBackend
 
 __version__ = "0.1.0"
 
+_FLUENT = (
+    "end_run", "get_experiment_by_name", "get_tracking_uri", "last_active_run", "log_artifact",
+    "log_artifacts", "log_dict", "log_metric", "log_metrics", "log_param", "log_params", "log_text",
+    "search_runs", "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run",
+)
+
 
 _LAZY = {
     "Client": "autolog.client",
@@ -23,9 +29,11 @@ _LAZY = {
     "RegistryNotFound": "autolog.model_registry",
     "register_model": "autolog.model_registry",
     "hookimpl": "autolog.sdk.hookspecs",
+    "log_model": "autolog._fluent_models",
     "sweep": "autolog.sweeps",
     "sync": "autolog._sync",
 }
+_LAZY.update(dict.fromkeys(_FLUENT, "autolog.fluent"))  # MLflow's fluent API (autolog/fluent.py)
 
 
 def __getattr__(name: str):  # SQLite, wrapt and pluggy load on first use, keeping import fast
@@ -53,8 +61,10 @@ __all__ = [
     "flush",
     "hookimpl",
     "load_model",
+    "log_model",
     "register_model",
     "run",
     "sweep",
     "sync",
+    *_FLUENT,
 ]

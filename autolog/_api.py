@@ -42,6 +42,11 @@ def autolog(
     """
     from autolog import _registry
 
+    session = _session.current()
+    if experiment is None:  # the experiment autolog.set_experiment chose, else the environment's
+        experiment = session.chosen_experiment
+    if session.chosen_tracking_dir is not None:  # the folder autolog.set_tracking_uri chose
+        options.setdefault("tracking_dir", session.chosen_tracking_dir)
     cfg = _config.resolve(
         backends=backends,
         disable=disable,
@@ -53,7 +58,6 @@ def autolog(
         experiment=experiment,
         **options,
     )
-    session = _session.current()
     if cfg.disable:
         _registry.disable_all()
         session.set_disabled(cfg)

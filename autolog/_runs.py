@@ -290,6 +290,22 @@ class Run:
         return self._autologged
 
     @property
+    def info(self) -> Any:
+        """The run's attributes in MLflow's shape: ``run.info.run_id``, ``status``, times in ms
+        (see :func:`autolog._run_views.live_run_info`)."""
+        from autolog._run_views import live_run_info
+
+        return live_run_info(self)
+
+    @property
+    def data(self) -> Any:
+        """What the local store holds for this run so far, in MLflow's shape: ``run.data.params``,
+        ``metrics`` (latest values), ``tags``."""
+        from autolog._run_views import live_run_data
+
+        return live_run_data(self)
+
+    @property
     def params(self) -> Mapping[str, str]:
         """The params logged to this run by this process, as stored."""
         return dict(self._params)

@@ -79,6 +79,12 @@ class Session:
         self.open_runs: dict[str, Any] = {}
         #: the run ``AUTOLOG_RUN_ID`` names: None until looked for, False when there is none
         self.attached: Any = None
+        #: the run this process ended last (``autolog.last_active_run``)
+        self.last_ended_run: Any = None
+        #: the experiment ``autolog.set_experiment`` and the folder ``autolog.set_tracking_uri``
+        #: chose: a later ``autolog()`` keeps them unless it names its own
+        self.chosen_experiment: str | None = None
+        self.chosen_tracking_dir: str | None = None
         self.background = Worker()
         #: True in a forked child until it calls ``autolog()`` itself
         self.forked = False
@@ -192,6 +198,7 @@ class Session:
 
     def run_ended(self, end: RunEnd, run: Any) -> None:
         self.open_runs.pop(end.run_id, None)
+        self.last_ended_run = run
         if self._retiring:
             self._close_if_unused(run._dispatcher)
         _call_plugins("autolog_run_ended", run=end)
@@ -288,6 +295,9 @@ class Session:
         self.shutdown()
         self.open_runs.clear()
         self.attached = None
+        self.last_ended_run = None
+        self.chosen_experiment = None
+        self.chosen_tracking_dir = None
         self._exit_participants.clear()
         self._config = None
         self.enabled = False

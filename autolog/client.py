@@ -18,22 +18,57 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
+from autolog._client_tracking import TrackingClientMixin
 from autolog._model_registry_client import RegistryClientMixin
 from autolog.store import artifacts as artifact_files
 from autolog.store import default_tracking_dir, queries
-from autolog.store.entities import ArtifactInfo, Dataset, MetricPoint, PagedList, RunNotFound, StoredRun
+from autolog.store.entities import (
+    ArtifactInfo,
+    Dataset,
+    Experiment,
+    ExperimentNotFound,
+    MetricPoint,
+    PagedList,
+    RunData,
+    RunInfo,
+    RunNotFound,
+    StoredRun,
+    ViewType,
+)
 from autolog.store.sqlite import SqliteStore
 
 __all__ = [
     "ArtifactInfo",
     "Client",
     "Dataset",
+    "Experiment",
+    "ExperimentNotFound",
     "MetricPoint",
     "PagedList",
+    "RunData",
+    "RunInfo",
     "RunNotFound",
     "StoredRun",
+    "ViewType",
     "default_tracking_dir",
+    "local_path_of",
 ]
+
+
+def local_path_of(uri: str) -> str:
+    """The local directory a tracking URI names: a path, or a ``file://`` URI; ``ValueError``
+    for a server or database URI (log there through the MLflow backend)."""
+    if uri.startswith("file:"):
+        from urllib.parse import unquote, urlparse
+
+        parsed = urlparse(uri)
+        return unquote(parsed.path) if parsed.netloc in ("", "localhost") else uri
+    if "://" in uri or uri.startswith(("databricks", "sqlite:")):
+        raise ValueError(
+            f"{uri!r} is not a local directory: autolog's store is a folder; to log to an MLflow "
+            "server use autolog.autolog(backends=['mlflow'], backend_options={'mlflow': {'tracking_uri': ...}})"
+        )
+    return uri
 
 
 def _flush_own_writes() -> None:
@@ -43,11 +78,16 @@ def _flush_own_writes() -> None:
         session.flush_for_read()
 
 
-class Client(RegistryClientMixin):
-    """Reads runs, metric histories and artifacts from one tracking directory."""
+class Client(TrackingClientMixin, RegistryClientMixin):
+    """Reads runs, metric histories and artifacts from one tracking directory, and edits
+    experiments and runs there as ``mlflow.MlflowClient`` does.
 
-    def __init__(self, tracking_dir: str | None = None) -> None:
-        self.tracking_dir = default_tracking_dir(tracking_dir)
+    ``tracking_dir`` (or MLflow's keyword ``tracking_uri``) is a folder or a ``file://`` URI.
+    """
+
+    def __init__(self, tracking_dir: str | None = None, *, tracking_uri: str | None = None) -> None:
+        where = tracking_dir or tracking_uri
+        self.tracking_dir = default_tracking_dir(local_path_of(where) if where else None)
         self._store = SqliteStore(self.tracking_dir)
 
     def __repr__(self) -> str:
@@ -70,8 +110,16 @@ class Client(RegistryClientMixin):
         order_by: Sequence[str] | None = None,
         max_results: int = 1000,
         page_token: str | None = None,
+        *,
+        experiment_ids: str | Sequence[str] | None = None,
+        run_view_type: int = ViewType.ACTIVE_ONLY,
     ) -> PagedList[StoredRun]:
         """Runs of ``experiment`` (a name, a list of names, or None for all) matching the filter.
+
+        MLflow's keywords work too: ``experiment_ids=["1"]`` (ids as :meth:`create_experiment`
+        returns them; a positional list may hold names or ids), and ``run_view_type``
+        (:class:`ViewType`: deleted runs are left out unless it asks for them). Each run has
+        MLflow's ``run.info`` and ``run.data`` views besides its own attributes.
 
         ``filter_string`` uses MLflow's grammar (see :mod:`autolog.store.filter`), e.g.
         ``"metrics.acc > 0.9 and params.model = 'gpt2'"``; times in filters are milliseconds
@@ -87,14 +135,22 @@ class Client(RegistryClientMixin):
 
         A malformed filter raises ``ValueError`` naming the bad token and its position.
         """
+        if isinstance(order_by, str):
+            order_by = [order_by]
+        elif isinstance(order_by, int):  # MLflow's third positional argument is run_view_type
+            raise TypeError(
+                f"order_by must be a list of strings, got {order_by!r}: autolog's third positional "
+                "argument is order_by; pass run_view_type=... by keyword"
+            )
         conn = self._connection()
         if conn is None:
             queries.validate_search(filter_string, order_by, max_results, page_token)
+            ViewType.stages(run_view_type)
             return PagedList()
         dead = self._store.reap_dead_runs(conn)
         runs = queries.search_runs(
             conn, experiment, filter_string, order_by, max_results, page_token,
-            artifacts_uri=self._store.artifacts_uri,
+            artifacts_uri=self._store.artifacts_uri, experiment_ids=experiment_ids, run_view_type=run_view_type,
         )
         found = [_as_killed(run) if run.run_id in dead else run for run in runs]
         return PagedList(found, runs.token)

@@ -17,6 +17,26 @@ class RunNotFound(LookupError):
     """No run with this id exists in the tracking directory."""
 
 
+class ExperimentNotFound(LookupError):
+    """No experiment with this id (or name) exists in the tracking directory."""
+
+
+class ViewType:
+    """Which runs or experiments a search returns, by lifecycle stage (MLflow's ``ViewType``)."""
+
+    ACTIVE_ONLY = 1
+    DELETED_ONLY = 2
+    ALL = 3
+
+    @staticmethod
+    def stages(view_type: int) -> tuple[str, ...]:
+        """The lifecycle stages ``view_type`` selects; ``ValueError`` for an unknown one."""
+        found = {1: ("active",), 2: ("deleted",), 3: ("active", "deleted")}.get(view_type)
+        if found is None:
+            raise ValueError(f"run_view_type must be ViewType.ACTIVE_ONLY, DELETED_ONLY or ALL, got {view_type!r}")
+        return found
+
+
 class PagedList(list, Generic[T]):
     """One page of search results (a plain list) and ``token``, the page token of the next page
     (None on the last page), in the shape of MLflow's ``PagedList``."""
@@ -36,6 +56,56 @@ class Dataset:
     source_type: str = ""
     schema: str = ""
     profile: str = ""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A run's attributes as MLflow's ``run.info`` has them: times in **milliseconds** since the
+    epoch (ints), ``experiment_id`` a string."""
+
+    run_id: str
+    run_name: str
+    experiment_id: str
+    user_id: str
+    status: str
+    start_time: int
+    end_time: int | None
+    artifact_uri: str
+    lifecycle_stage: str
+
+    @property
+    def run_uuid(self) -> str:
+        """MLflow's older name of ``run_id``."""
+        return self.run_id
+
+
+@dataclass(frozen=True)
+class RunData:
+    """A run's params, latest metric values and tags, as MLflow's ``run.data`` has them (the
+    tags include MLflow's system tags ``mlflow.runName``, ``mlflow.user``, ``mlflow.parentRunId``)."""
+
+    params: dict[str, str]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """An experiment as MLflow's client gives it: ``experiment_id`` a string, times in
+    milliseconds since the epoch."""
+
+    experiment_id: str
+    name: str
+    artifact_location: str
+    lifecycle_stage: str
+    tags: dict[str, str] = field(default_factory=dict)
+    creation_time: int | None = None
+    last_update_time: int | None = None
+
+
+def epoch_ms(seconds: float | None) -> int | None:
+    """Seconds since the epoch as MLflow's integer milliseconds (truncated, as filters compare)."""
+    return None if seconds is None else int(seconds * 1000)
 
 
 @dataclass(frozen=True)
@@ -61,6 +131,26 @@ class StoredRun:
     user_id: str | None = None
     artifact_uri: str = ""
     datasets: tuple[Dataset, ...] = ()
+    experiment_id: str = ""
+    lifecycle_stage: str = "active"
+
+    @property
+    def info(self) -> RunInfo:
+        """The run's attributes in MLflow's shape (``run.info.run_id``, times in ms)."""
+        return RunInfo(
+            run_id=self.run_id, run_name=self.name, experiment_id=self.experiment_id,
+            user_id=self.user_id or "", status=self.status, start_time=epoch_ms(self.start_time) or 0,
+            end_time=epoch_ms(self.end_time), artifact_uri=self.artifact_uri,
+            lifecycle_stage=self.lifecycle_stage,
+        )
+
+    @property
+    def data(self) -> RunData:
+        """The run's params, metrics and tags in MLflow's shape (``run.data.metrics["acc"]``)."""
+        system = {"mlflow.runName": self.name, "mlflow.user": self.user_id, "mlflow.parentRunId": self.parent_run_id}
+        tags = {key: value for key, value in system.items() if value}
+        tags.update(self.tags)
+        return RunData(dict(self.params), dict(self.metrics), tags)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from autolog.store.entities import Dataset, MetricPoint, PagedList, RunNotFound, StoredRun
+from autolog.store.entities import Dataset, MetricPoint, PagedList, RunNotFound, StoredRun, ViewType
 from autolog.store.filter import (
     Comparison,
     OrderKey,
@@ -29,7 +29,7 @@ MAX_RESULTS_LIMIT = 50_000
 
 _RUN_COLUMNS = (
     "r.run_pk, r.run_id, e.name, r.name, r.status, r.start_time, r.end_time, r.parent_run_id, "
-    "r.user_id"
+    "r.user_id, r.experiment_id, r.lifecycle_stage"
 )
 _FROM = "runs r JOIN experiments e ON e.experiment_id = r.experiment_id"
 
@@ -48,19 +48,32 @@ def search_runs(
     page_token: str | bytes | None = None,
     *,
     artifacts_uri: str = "",
+    experiment_ids: Sequence[str] | None = None,
+    run_view_type: int = ViewType.ACTIVE_ONLY,
 ) -> PagedList[StoredRun]:
     """One page of the runs matching the filter, ordered (default: newest first): at most
     ``max_results`` from where ``page_token`` points, with the next page's token (or None).
 
+    ``experiments`` are experiment names (or ids, as MLflow's positional ``experiment_ids``),
+    ``experiment_ids`` only ids; ``run_view_type`` picks active (default), deleted or all runs.
     ``artifacts_uri`` is the ``file://`` URI of the store's artifact folder.
     """
     clauses, order_keys, offset = validate_search(filter_string, order_by, max_results, page_token)
+    stages = ViewType.stages(run_view_type)
     where, params = filter_to_sql(clauses, artifacts_uri=artifacts_uri)
     order, order_params = order_to_sql(order_keys, artifacts_uri=artifacts_uri)
     if experiments is not None:
-        names = [experiments] if isinstance(experiments, str) else list(experiments)
-        where = f"e.name IN ({', '.join('?' * len(names))}) AND {where}" if names else "0"
-        params = names + params
+        names = [experiments] if isinstance(experiments, str) else [str(n) for n in experiments]
+        marks = ", ".join("?" * len(names))
+        where = f"(e.name IN ({marks}) OR CAST(e.experiment_id AS TEXT) IN ({marks})) AND {where}" if names else "0"
+        params = names + names + params
+    if experiment_ids is not None:
+        ids = [experiment_ids] if isinstance(experiment_ids, str) else [str(i) for i in experiment_ids]
+        where = f"CAST(e.experiment_id AS TEXT) IN ({', '.join('?' * len(ids))}) AND {where}" if ids else "0"
+        params = ids + params
+    if len(stages) == 1:
+        where = f"r.lifecycle_stage = ? AND {where}"
+        params = [stages[0], *params]
     sql = f"SELECT {_RUN_COLUMNS} FROM {_FROM} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
     rows = conn.execute(sql, [*params, *order_params, max_results + 1, offset]).fetchall()
     token = encode_page_token(offset + max_results) if len(rows) > max_results else None
@@ -193,8 +206,8 @@ def _build_runs(conn: sqlite3.Connection, rows: list[tuple], artifacts_uri: str)
             start_time=start_time, end_time=end_time, parent_run_id=parent_run_id,
             params=params[run_pk], metrics=metrics[run_pk], tags=tags[run_pk], user_id=user_id,
             artifact_uri=f"{artifacts_uri}/{run_id}" if artifacts_uri else "",
-            datasets=tuple(datasets[run_pk]),
+            datasets=tuple(datasets[run_pk]), experiment_id=str(experiment_id), lifecycle_stage=stage,
         )
-        for run_pk, run_id, experiment, name, status, start_time, end_time, parent_run_id, user_id
-        in rows
+        for (run_pk, run_id, experiment, name, status, start_time, end_time, parent_run_id, user_id,
+             experiment_id, stage) in rows
     ]

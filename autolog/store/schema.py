@@ -16,7 +16,9 @@ from autolog.store.filter import sql_like
 
 SCHEMA_VERSION = 6
 #: The oldest schema a store that cannot be written is still read at: later versions only added
-#: tables (version 4: the model registry, 6: what sync delivered; each read as empty from an older store).
+#: tables (version 4: the model registry, 6: what sync delivered; each read as empty from an
+#: older store) and columns with defaults (version 5: lifecycle stages, read as "active"
+#: through temporary views).
 READ_ONLY_SINCE = 3
 #: How long a writer waits for another process's transaction before failing (milliseconds).
 BUSY_TIMEOUT_MS = 60_000
@@ -118,8 +120,17 @@ CREATE TABLE registered_model_aliases (
 """
 
 
-#: Version 5: reserved for experiments and their lifecycle (branch ``mlflow-api``); empty here.
-_MIGRATE_V4_TO_V5 = ""
+#: Version 5: MLflow's lifecycle (a deleted run or experiment is hidden from searches until
+#: restored) and experiment tags, for the MLflow-shaped client (:mod:`autolog._client_tracking`).
+_MIGRATE_V4_TO_V5 = """
+ALTER TABLE runs ADD COLUMN lifecycle_stage TEXT NOT NULL DEFAULT 'active';
+ALTER TABLE experiments ADD COLUMN lifecycle_stage TEXT NOT NULL DEFAULT 'active';
+ALTER TABLE experiments ADD COLUMN last_update_time REAL;
+CREATE TABLE experiment_tags (
+    experiment_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (experiment_id, key)
+) WITHOUT ROWID
+"""
 
 #: Version 6: what ``autolog sync`` delivered to each target (a backend and where it writes),
 #: per run: the target's id for the run, the metric rows sent (every row up to ``metric_rowid``),
@@ -140,6 +151,16 @@ CREATE TABLE sync_items (
     target_pk INTEGER NOT NULL, run_pk INTEGER NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
     digest TEXT NOT NULL, PRIMARY KEY (target_pk, run_pk, kind, key)
 ) WITHOUT ROWID
+"""
+
+
+#: How a store older than version 5 that cannot be written is read: temporary views (searched
+#: before the database's own tables) give its runs and experiments version 5's columns.
+_READ_AS_V5 = """
+CREATE TEMP VIEW runs AS SELECT *, 'active' AS lifecycle_stage FROM main.runs;
+CREATE TEMP VIEW experiments AS
+    SELECT *, 'active' AS lifecycle_stage, created_time AS last_update_time FROM main.experiments;
+CREATE TEMP TABLE experiment_tags (experiment_id INTEGER, key TEXT, value TEXT)
 """
 
 
@@ -207,6 +228,8 @@ def open_read_only(db_path: str) -> sqlite3.Connection:
                 f"this read-only store has schema version {version}; this autolog reads "
                 f"{READ_ONLY_SINCE} or later and cannot migrate a store it cannot write"
             )
+        if version < 5:
+            _run_script(conn, _READ_AS_V5)
     except BaseException:
         conn.close()
         raise

@@ -106,6 +106,17 @@ WHERE run_pk = ?
 """
 
 
+def insert_experiment(conn: sqlite3.Connection, name: str, now: float) -> None:
+    """Create experiment ``name`` unless it exists. ``Default`` takes id 0 when free, as in
+    MLflow, so the first experiment a user creates is ``"1"`` as there."""
+    conn.execute(
+        "INSERT OR IGNORE INTO experiments (experiment_id, name, created_time, last_update_time) "
+        "VALUES (CASE WHEN ? = ? AND NOT EXISTS (SELECT 1 FROM experiments WHERE experiment_id = 0) "
+        "THEN 0 END, ?, ?, ?)",
+        (name, DEFAULT_EXPERIMENT, name, now, now),
+    )
+
+
 @functools.lru_cache(maxsize=1)
 def current_user() -> str:
     """The OS user running this process (``getpass.getuser()``), or ``"unknown"``."""
@@ -365,9 +376,7 @@ class SqliteStore:
     def _experiment_id(self, conn: sqlite3.Connection, name: str, now: float) -> int:
         cached = self._experiment_ids.get(name)
         if cached is None:
-            conn.execute(
-                "INSERT OR IGNORE INTO experiments (name, created_time) VALUES (?, ?)", (name, now)
-            )
+            insert_experiment(conn, name, now)
             row = conn.execute("SELECT experiment_id FROM experiments WHERE name = ?", (name,))
             cached = self._experiment_ids[name] = row.fetchone()[0]
         return cached

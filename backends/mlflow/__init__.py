@@ -38,9 +38,18 @@ How records map onto MLflow:
   and ``mlflow.pyfunc.load_model("runs:/<run>/<path>")`` load it; ``autolog-model.json`` sits
   beside MLflow's files, its ``model.pkl`` being MLflow's (the same pickle), so
   ``autolog.load_model`` reads the directory too (any other name clash is resolved by an
-  ``autolog-`` prefix recorded in ``autolog-model.json``). Other flavors are uploaded as the
-  directory autolog wrote. With ``registered_model_name`` each model becomes a new registered
-  version, and with ``registered_model_alias`` that alias moves to it. No stage transitions.
+  ``autolog-`` prefix recorded in ``autolog-model.json``). A ``transformers`` model (a
+  Trainer's, or ``autolog.log_model``'s) is re-saved with ``mlflow.transformers.save_model`` as
+  a ``{"model", "tokenizer"}`` pipeline (task from the model class) into an MLflow 3
+  LoggedModel of the run, named by its path and linked at its step with that step's metrics;
+  MLflow resolves ``runs:/<run>/<path>`` to it, and its ``autolog-model.json`` points into
+  MLflow's ``model/`` and ``components/tokenizer/`` folders (weights stored once). Each Trainer
+  checkpoint artifact also becomes a LoggedModel ``checkpoint-<step>`` (see
+  :mod:`._logged_models`). Other flavors are uploaded as the directory autolog wrote. With
+  ``registered_model_name`` (or a model's own, from ``autolog.log_model(...,
+  registered_model_name=)``) each model becomes a new registered version (source
+  ``models:/<model_id>`` for a LoggedModel), and with ``registered_model_alias`` that alias moves
+  to it. No stage transitions.
 
 Failures: a call raises when the server is unreachable or refuses it; ``is_transient`` tells the
 dispatcher to retry network errors and 5xx/408/429 answers (not a 4xx refusal). Retries do not

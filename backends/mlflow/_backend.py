@@ -9,8 +9,9 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from autolog.sdk import RecordBackend, RunStatus, warn_once
+from autolog.sdk import ArtifactKind, RecordBackend, RunStatus, warn_once
 
+from . import _logged_models as logged
 from ._limits import Limits, chunked, clean_artifact_path, entry_size, metric_size, sanitize_key, truncate
 from ._models import build_model_dir
 
@@ -30,6 +31,8 @@ HTTP_DEFAULTS = {
 #: Tag on every MLflow run that holds an autolog run: the autolog run id.
 RUN_ID_TAG = "autolog.run_id"
 PARENT_TAG = "mlflow.parentRunId"
+#: Flavors stored as MLflow 3 LoggedModels (others stay plain run artifacts, as before)
+LOGGED_MODEL_FLAVORS = frozenset({"transformers"})
 
 
 class MlflowBackend(RecordBackend):
@@ -76,6 +79,8 @@ class MlflowBackend(RecordBackend):
         #: autolog run id -> params sent (sanitised key -> value as stored)
         self._params: dict[str, dict[str, str]] = {}
         self._registered_models: set[str] = set()
+        #: metric points of each run's recent steps, linked to a model logged at that step
+        self._step_metrics = logged.StepMetrics()
         #: (call, args) of a call that failed part-way, and what it finished: a retry resumes
         self._partial: tuple[tuple[Any, ...], dict[Any, Any]] | None = None
 
@@ -160,6 +165,7 @@ class MlflowBackend(RecordBackend):
             if index not in done:
                 self._client.log_batch(mlflow_run_id, metrics=chunk)
                 done[index] = True
+        self._step_metrics.add(run_id, points)
         self._partial = None
 
     def log_artifact(self, artifact: Artifact) -> None:
@@ -181,22 +187,60 @@ class MlflowBackend(RecordBackend):
                     self._client.log_artifact(mlflow_run_id, renamed, folder or None)
         else:
             self._warn(f"artifact {artifact.local_path!r} no longer exists; not logged to MLflow")
+            return
+        # A checkpoint inside a folder (the Trainer's checkpoints/checkpoint-<step>) also becomes a
+        # LoggedModel; one at the top would share its name with the run's own folder, and MLflow
+        # then lists the LoggedModel's files in that folder.
+        step = logged.checkpoint_step(target) if artifact.kind == ArtifactKind.CHECKPOINT and "/" in target else None
+        if step is not None and logged.supported(self._client):
+            self._log_checkpoint_model(artifact.run_id, mlflow_run_id, target, step)
+
+    def _log_checkpoint_model(self, run_id: str, mlflow_run_id: str, target: str, step: int) -> None:
+        """A LoggedModel ``checkpoint-<step>`` for a Trainer checkpoint (its files stay in the run)."""
+        client = self._client
+        model_id = logged.create(
+            client, self._run_experiments[run_id], mlflow_run_id, target.rsplit("/", 1)[-1], step,
+            model_type="checkpoint",
+            tags={"autolog.checkpoint_uri": f"runs:/{mlflow_run_id}/{target}", "autolog.step": str(step)},
+        )
+        logged.link_metrics(client, mlflow_run_id, model_id, self._step_metrics.at(run_id, step))
+        logged.finalize(client, model_id)
 
     def log_model(self, model: ModelRecord) -> None:
+        """Save the model in MLflow's format at the run's ``<path>``; a transformers model (a
+        Trainer's) instead as an MLflow 3 LoggedModel of the run, linked at its step with that
+        step's metrics (MLflow resolves ``runs:/<run>/<path>`` to it)."""
         mlflow_run_id = self._mlflow_run_id(model.run_id)
         path = clean_artifact_path(model.artifact_path) or "model"
         done = self._resume(("log_model", model))
+        client = self._client
+        if "model_id" not in done:
+            done["step"] = int(model.metadata.get("global_step") or self._step_metrics.last_step(model.run_id))
+            done["model_id"] = (
+                logged.create(client, self._run_experiments[model.run_id], mlflow_run_id, path, done["step"],
+                              model_type=model.flavor)
+                if model.flavor in LOGGED_MODEL_FLAVORS and logged.supported(client) else None
+            )
+        model_id = done["model_id"]
         if "uploaded" not in done:
             with tempfile.TemporaryDirectory(prefix="autolog-mlflow-") as workdir:
-                directory = build_model_dir(model, workdir, self._warn)
-                self._client.log_artifacts(mlflow_run_id, directory, path)
+                target = logged.mlflow_model(mlflow_run_id, model_id) if model_id else None
+                directory = build_model_dir(model, workdir, self._warn, target)
+                if model_id:
+                    client.log_model_artifacts(model_id, directory)
+                else:
+                    client.log_artifacts(mlflow_run_id, directory, path)
             done["uploaded"] = True
-        name = self.registered_model_name
+        if model_id and "finalized" not in done:
+            logged.link_metrics(client, mlflow_run_id, model_id, self._step_metrics.at(model.run_id, done["step"]))
+            logged.finalize(client, model_id)
+            done["finalized"] = True
+        name = model.metadata.get("registered_model_name") or self.registered_model_name
         if name:
             if "version" not in done:
-                done["version"] = self._register(name, mlflow_run_id, path)
-            if self.registered_model_alias:
-                self._client.set_registered_model_alias(name, self.registered_model_alias, done["version"])
+                done["version"] = self._register(str(name), mlflow_run_id, path, model_id)
+            if self.registered_model_alias and name == self.registered_model_name:
+                client.set_registered_model_alias(str(name), self.registered_model_alias, done["version"])
         self._partial = None
 
     def end_run(self, end: RunEnd) -> None:
@@ -383,13 +427,13 @@ class MlflowBackend(RecordBackend):
                 fh.write(text)
             self._client.log_artifact(mlflow_run_id, local, directory or None)
 
-    def _register(self, name: str, mlflow_run_id: str, path: str) -> str:
-        """Register ``runs:/<run>/<path>`` as a new version of ``name`` (or find the one a lost
-        reply created) and return the version."""
+    def _register(self, name: str, mlflow_run_id: str, path: str, model_id: str | None = None) -> str:
+        """Register the model (``models:/<model_id>``, else ``runs:/<run>/<path>``) as a new
+        version of ``name`` (or find the one a lost reply created) and return the version."""
         from mlflow.exceptions import MlflowException
 
         client = self._client
-        source = f"runs:/{mlflow_run_id}/{path}"
+        source = f"models:/{model_id}" if model_id else f"runs:/{mlflow_run_id}/{path}"
         if name not in self._registered_models:
             try:
                 client.create_registered_model(name)
@@ -401,7 +445,8 @@ class MlflowBackend(RecordBackend):
             for version in client.search_model_versions(f"name='{name}' and run_id='{mlflow_run_id}'"):
                 if version.source == source:
                     return str(version.version)
-        return str(client.create_model_version(name, source, run_id=mlflow_run_id, await_creation_for=0).version)
+        extra = {"model_id": model_id} if model_id else {}
+        return str(client.create_model_version(name, source, run_id=mlflow_run_id, await_creation_for=0, **extra).version)
 
     def _resume(self, call: tuple[Any, ...]) -> dict[Any, Any]:
         """What a failed earlier attempt of this same ``call`` finished (empty for a new call)."""
@@ -429,6 +474,7 @@ class MlflowBackend(RecordBackend):
 
     def _forget(self, run_id: str) -> None:
         self._starts.pop(run_id, None)
+        self._step_metrics.forget(run_id)
         self._params.pop(run_id, None)
         self._user_runs.pop(run_id, None)
         self._may_exist.discard(run_id)

@@ -1,9 +1,11 @@
-"""Turning an autolog model directory into what MLflow stores at a run's model path.
+"""Turning an autolog model directory into what MLflow stores for a model.
 
-A flavor MLflow knows natively (``sklearn``) is re-saved with MLflow's own ``save_model``, so
-``mlflow.<flavor>.load_model`` and ``mlflow.pyfunc.load_model`` read it, and autolog's files are
-merged in next to MLflow's so ``autolog.load_model`` still reads it. Any other flavor, or a native
-save that fails, is uploaded as the directory autolog wrote.
+A flavor MLflow knows natively (``sklearn``, ``transformers``) is re-saved with MLflow's own
+``save_model``, so ``mlflow.<flavor>.load_model`` and ``mlflow.pyfunc.load_model`` read it, and
+autolog's ``autolog-model.json`` is added so ``autolog.load_model`` still reads it: next to
+MLflow's files for sklearn (its pickle is MLflow's), pointing into MLflow's ``model/`` and
+``components/tokenizer/`` folders for transformers (the weights are stored once). Any other
+flavor, or a native save that fails, is uploaded as the directory autolog wrote.
 """
 
 from __future__ import annotations
@@ -46,15 +48,16 @@ _COLUMN_TYPES = {
 }
 
 
-def build_model_dir(model: ModelRecord, workdir: str, warn: Warn) -> str:
+def build_model_dir(model: ModelRecord, workdir: str, warn: Warn, mlflow_model: Any = None) -> str:
     """Return the directory to upload for ``model``: a native MLflow model under ``workdir``
-    when the flavor has one, else autolog's own directory."""
+    when the flavor has one, else autolog's own directory. ``mlflow_model`` is the
+    ``mlflow.models.Model`` to save into (it carries a LoggedModel's id)."""
     saver = _NATIVE_SAVERS.get(model.flavor)
     if saver is None:
         return model.local_path
     dest = os.path.join(workdir, "model")
     try:
-        shared = saver(model, dest, warn)
+        shared = saver(model, dest, warn, mlflow_model)
     except Exception as exc:  # noqa: BLE001 - the model must still be logged: fall back to autolog's files
         warn(
             f"could not save the {model.flavor!r} model in MLflow's format ({exc!r}); "
@@ -62,7 +65,8 @@ def build_model_dir(model: ModelRecord, workdir: str, warn: Warn) -> str:
         )
         shutil.rmtree(dest, ignore_errors=True)
         return model.local_path
-    merge_autolog_files(model.local_path, dest, shared)
+    if shared is not None:
+        merge_autolog_files(model.local_path, dest, shared)
     return dest
 
 
@@ -202,7 +206,7 @@ def _single_tensor(part: Any) -> Mapping[str, Any] | None:
     return None
 
 
-def _save_sklearn(model: ModelRecord, dest: str, warn: Warn) -> frozenset[str]:
+def _save_sklearn(model: ModelRecord, dest: str, warn: Warn, mlflow_model: Any = None) -> frozenset[str]:
     """Save with MLflow as a plain pickle: autolog's sklearn loader reads MLflow's ``model.pkl``,
     so autolog's own copy of the same estimator need not be uploaded too."""
     import mlflow.sklearn
@@ -212,6 +216,7 @@ def _save_sklearn(model: ModelRecord, dest: str, warn: Warn) -> frozenset[str]:
         "serialization_format": mlflow.sklearn.SERIALIZATION_FORMAT_PICKLE,
         "pip_requirements": list(model.requirements) or mlflow.sklearn.get_default_pip_requirements(),
         "metadata": json.loads(json.dumps(dict(model.metadata), default=str)) or None,
+        "mlflow_model": mlflow_model,
     }
     signature = to_signature(model.signature, warn)
     example = to_input_example(model.input_example, warn, model.signature)
@@ -234,4 +239,57 @@ def _mlmodel(directory: str) -> dict[str, Any]:
     return Model.load(os.path.join(directory, "MLmodel")).to_dict()
 
 
-_NATIVE_SAVERS: dict[str, Callable[[ModelRecord, str, Warn], frozenset[str]]] = {"sklearn": _save_sklearn}
+#: transformers model class name endings -> the pipeline task MLflow saves them for
+_TASKS = (
+    ("ForCausalLM", "text-generation"),
+    ("LMHeadModel", "text-generation"),
+    ("ForSequenceClassification", "text-classification"),
+    ("ForTokenClassification", "token-classification"),
+    ("ForQuestionAnswering", "question-answering"),
+    ("ForMaskedLM", "fill-mask"),
+    ("ForConditionalGeneration", "text2text-generation"),
+    ("ForSeq2SeqLM", "text2text-generation"),
+)
+
+
+def transformers_task(model_class: str) -> str | None:
+    """The pipeline task of a transformers model class (None when it has no obvious one)."""
+    return next((task for suffix, task in _TASKS if model_class.endswith(suffix)), None)
+
+
+def _save_transformers(model: ModelRecord, dest: str, warn: Warn, mlflow_model: Any = None) -> None:
+    """Save with ``mlflow.transformers`` (a ``{"model", "tokenizer"}`` pipeline, its task from the
+    model class) and write autolog's metadata pointing into MLflow's folders."""
+    import mlflow.transformers
+
+    network, tokenizer = load_estimator(model.local_path)
+    task = transformers_task(type(network).__name__)
+    if task is None:
+        raise ValueError(f"no pipeline task is known for {type(network).__name__}")
+    example = (model.input_example or {}).get("inputs")
+    if not (isinstance(example, str) or (isinstance(example, list) and all(isinstance(e, str) for e in example))):
+        example = None
+    mlflow.transformers.save_model(
+        {"model": network, "tokenizer": tokenizer} if tokenizer is not None else network,
+        dest,
+        task=task,
+        input_example=example,
+        pip_requirements=list(model.requirements) or ["transformers", "torch"],
+        mlflow_model=mlflow_model,
+    )
+    meta = read_model_meta(model.local_path)
+    files = {"model": "model"}
+    if tokenizer is not None and os.path.isdir(os.path.join(dest, "components", "tokenizer")):
+        files["tokenizer"] = "components/tokenizer"
+    meta["files"] = files
+    meta.setdefault("metadata", {})["mlflow_task"] = task
+    with open(os.path.join(dest, MODEL_META_FILE), "w", encoding="utf-8") as fh:
+        json.dump(meta, fh, indent=1, default=str)
+
+
+#: flavor -> saver writing MLflow's format at ``dest``; it returns the autolog files MLflow
+#: wrote an equivalent of (merged in beside), or None when it wrote autolog's metadata itself.
+_NATIVE_SAVERS: dict[str, Callable[[ModelRecord, str, Warn, Any], frozenset[str] | None]] = {
+    "sklearn": _save_sklearn,
+    "transformers": _save_transformers,
+}

@@ -132,20 +132,23 @@ def load(directory: str) -> LoadedModel:
 
     meta = read_model_meta(directory)
     info = meta.get("metadata") or {}
-    if os.path.exists(os.path.join(directory, "adapter_config.json")):
+    files = meta.get("files") or {}
+    folder = os.path.join(directory, files.get("model") or ".")  # MLflow's layout: "model"
+    processor_folder = os.path.join(directory, files["tokenizer"]) if files.get("tokenizer") else folder
+    if os.path.exists(os.path.join(folder, "adapter_config.json")):
         from peft import AutoPeftModel
 
-        model = AutoPeftModel.from_pretrained(directory)
+        model = AutoPeftModel.from_pretrained(folder)
     else:
-        model = _model_class(transformers, info.get("model_class"), directory).from_pretrained(directory)
+        model = _model_class(transformers, info.get("model_class"), folder).from_pretrained(folder)
     tokenizer = None
     processor_class = info.get("processor_class")
-    if processor_class or _has_processor_files(directory):
+    if processor_class or _has_processor_files(processor_folder):
         cls = getattr(transformers, processor_class or "", None)
         if cls is None or not hasattr(cls, "from_pretrained"):
-            has_tokenizer = any(os.path.exists(os.path.join(directory, n)) for n in _TOKENIZER_FILES)
+            has_tokenizer = any(os.path.exists(os.path.join(processor_folder, n)) for n in _TOKENIZER_FILES)
             cls = transformers.AutoTokenizer if has_tokenizer else transformers.AutoProcessor
-        tokenizer = cls.from_pretrained(directory)
+        tokenizer = cls.from_pretrained(processor_folder)
     return LoadedModel(model, tokenizer)
 
 

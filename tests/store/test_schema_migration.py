@@ -61,6 +61,9 @@ def test_a_version_1_store_migrates_to_the_current_version_and_keeps_its_runs(tm
     indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "runs_by_start_ms" in indexes
     assert _columns(conn, "plots") == ["run_pk", "path", "spec"]  # version 3: plots as data
+    assert "lifecycle_stage" in _columns(conn, "runs")  # version 5: MLflow's lifecycle
+    assert _columns(conn, "experiment_tags") == ["experiment_id", "key", "value"]
+    assert conn.execute("SELECT lifecycle_stage FROM runs").fetchall() == [("active",)]
     conn.close()
 
 

@@ -131,10 +131,9 @@ def test_other_flavors_are_logged_as_their_directory(driver, tmp_path):
     (staged / "model").mkdir(parents=True)
     (staged / "model" / "config.json").write_text("{}")
     (staged / "model" / "model.safetensors").write_bytes(b"\0" * 16)
-    write_model_meta(str(staged), flavor="transformers", loader="autolog.integrations.transformers.flavor:load",
-                     files={"model": "model"})
+    write_model_meta(str(staged), flavor="custom", loader="my_package.flavor:load", files={"model": "model"})
     run_id = driver.start("train")
-    driver.call("log_model", ModelRecord(run_id, str(staged), "model", "transformers"))
+    driver.call("log_model", ModelRecord(run_id, str(staged), "model", "custom"))
     driver.end(run_id)
     assert driver.artifacts(driver.mlflow_run(run_id).info.run_id) == {
         f"model/{MODEL_META_FILE}",
