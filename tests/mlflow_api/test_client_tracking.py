@@ -164,4 +164,4 @@ def test_a_version_4_store_migrates_to_5_with_every_run_active(tmp_path):
     assert (run.run_id, run.info.lifecycle_stage, run.info.experiment_id) == ("r3", "active", "1")
     assert client.get_experiment("1").tags == {}
     conn = sqlite3.connect(path / "autolog.db")
-    assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 5
+    assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 6
