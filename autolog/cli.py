@@ -24,7 +24,7 @@ from autolog.client import Client, StoredRun
 #: Modules that add subcommands. Each has ``add_commands(commands, dir_help)``, which adds its
 #: parsers to the ``argparse`` sub-parsers ``commands`` and sets ``handler=func`` on each, where
 #: ``func(args, out) -> int`` runs the command. They import nothing heavy at module level.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("autolog._cli_ui",)
 
 #: At most this many metric columns in ``autolog runs``.
 METRIC_COLUMNS = 3
