@@ -15,7 +15,7 @@ from typing import Any
 from autolog.store import queries
 from autolog.store.entities import RunNotFound
 from autolog.store.filter import filter_to_sql, order_to_sql, parse_filter, parse_order_by
-from autolog.ui.series import metric_series
+from autolog.ui.series import SeriesCache, metric_series
 
 #: Most runs on one page of the runs table.
 MAX_PAGE = 1000
@@ -161,9 +161,13 @@ def run_detail(conn: sqlite3.Connection, run_id: str, *, dead: set[str], artifac
 
 
 def series(conn: sqlite3.Connection, run_id: str, key: str, buckets: int,
-           after: tuple[int, float] | None = None) -> dict[str, Any]:
-    """The downsampled (or, with ``after``, only the newer) points of one metric of one run."""
-    return metric_series(conn, _run_pk(conn, run_id), key, buckets, after)
+           after: tuple[int, float] | None = None, cache: SeriesCache | None = None) -> dict[str, Any]:
+    """The downsampled (or, with ``after``, only the newer) points of one metric of one run;
+    whole series come from ``cache`` while the run has not logged more."""
+    run_pk = _run_pk(conn, run_id)
+    if cache is not None and after is None:
+        return cache.series(conn, run_pk, key, max(10, min(int(buckets), 20_000)))
+    return metric_series(conn, run_pk, key, buckets, after)
 
 
 def compare(conn: sqlite3.Connection, run_ids: Sequence[str], *, dead: set[str], artifacts_uri: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ B-tree, no Python loop over the points: a 1,000,000-point series is two index ra
 
 ``after`` (the last ``(step, timestamp)`` a page has) makes it a live-refresh fetch: only later
 points come back, so a page polling a training run never downloads a history twice.
+:class:`SeriesCache` keeps downsampled series while their last point is unchanged.
 """
 
 from __future__ import annotations
@@ -92,3 +93,35 @@ def _downsample(conn: sqlite3.Connection, where: str, params: list[Any], buckets
         if pair[1] != pair[0]:
             out.append(pair[1])
     return out
+
+
+class SeriesCache:
+    """Downsampled whole series, kept per ``(run_pk, key, buckets)`` and valid while the series'
+    last point (its cursor) is unchanged: a finished run's chart is computed once, a running
+    run's is recomputed only when it has grown (its pages then fetch by cursor anyway). At most
+    ``size`` series (each about ``2 * buckets`` points) are kept, least recently used dropped."""
+
+    def __init__(self, size: int = 64) -> None:
+        import collections
+        import threading
+
+        self._items: collections.OrderedDict[tuple, tuple[Any, dict[str, Any]]] = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self.size = size
+
+    def series(self, conn: sqlite3.Connection, run_pk: int, key: str, buckets: int) -> dict[str, Any]:
+        """:func:`metric_series` of the whole series, from the cache when still valid."""
+        slot = (run_pk, key, buckets)
+        cursor = _cursor(conn, _WHERE, [run_pk, key])
+        with self._lock:
+            hit = self._items.get(slot)
+            if hit is not None and hit[0] == cursor:
+                self._items.move_to_end(slot)
+                return hit[1]
+        found = metric_series(conn, run_pk, key, buckets)
+        if found["downsampled"]:  # raw series are cheap to read again
+            with self._lock:
+                self._items[slot] = (cursor, found)
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return found

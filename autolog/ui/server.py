@@ -36,6 +36,7 @@ from typing import Any
 from autolog.store.entities import RunNotFound
 from autolog.ui import artifacts, data
 from autolog.ui.reader import StoreReader, StoreUnavailable
+from autolog.ui.series import SeriesCache
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -76,6 +77,7 @@ class UIServer(http.server.ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], reader: StoreReader, *, quiet: bool = True) -> None:
         super().__init__(address, UIHandler)
         self.reader = reader
+        self.series_cache = SeriesCache()
         self.quiet = quiet
         self.loopback = address[0] in _LOOPBACK_NAMES or address[0].startswith("127.")
 
@@ -193,7 +195,8 @@ class UIHandler(http.server.BaseHTTPRequestHandler):
             after = None
             if one("after_step"):
                 after = (_int(one("after_step"), "after_step"), float(one("after_ts", "0") or 0))
-            return self._json(data.series(conn, run_id, key, _int(one("points", "1000"), "points"), after))
+            points = _int(one("points", "1000"), "points")
+            return self._json(data.series(conn, run_id, key, points, after, cache=self.server.series_cache))
         if rest == ["artifacts"]:
             root = reader.store.artifacts_root
             return self._json({"files": artifacts.tree(conn, run_id, run_dir, root),

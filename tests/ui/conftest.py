@@ -143,6 +143,7 @@ def screenshot(browser) -> Callable[[str], None]:
         folder = os.environ.get("AUTOLOG_UI_SCREENSHOTS")
         if folder:
             os.makedirs(folder, exist_ok=True)
+            browser.execute_script("window.scrollTo(0, 0)")
             browser.save_screenshot(os.path.join(folder, f"{name}.png"))
 
     return save

@@ -96,11 +96,11 @@ def test_run_page_draws_charts_smoothing_log_scale_plots_and_models(browser, ui,
     assert {c["title"]: (c["series"], c["canvas"], c["points"]) for c in charts} == {"acc": (1, True, 300), "loss": (1, True, 300)}
     js(browser, "const s = document.getElementById('smoothing'); s.value = '0.9'; s.dispatchEvent(new Event('input'))")
     assert [c["series"] for c in chart_info(browser)] == [2, 2]  # raw (faded) and smoothed
+    screenshot("run-page")
     browser.find_element("id", "logscale").click()
     assert js(browser, "return AL.charts.every(c => c.plot.scales.y.distr === 3)")
     js(browser, "const x = document.getElementById('xaxis'); x.value = 'time'; x.dispatchEvent(new Event('change'))")
     assert js(browser, "return AL.charts.every(c => c.plot.scales.x.time === true)")
-    screenshot("run-page")
     # artifact previews: csv as a table, json pretty-printed, image shown
     browser.find_element("css selector", '[data-path="files/table.csv"]').click()
     cells = wait_for(lambda: [td.text for td in browser.find_elements("css selector", "#preview td")], what="csv preview")

@@ -30,14 +30,18 @@
     if (metric) dims.push("metric:" + metric);
     const value = (r, d) => (d.startsWith("metric:") ? r.metrics[d.slice(7)] : r.params[d]);
     const W = Math.max(520, dims.length * 120), H = 320, T = 30, B = 30, L = 40;
-    const step = dims.length > 1 ? (W - 2 * L) / (dims.length - 1) : 0;
+    const step = dims.length > 1 ? (W - L - 80) / (dims.length - 1) : 0;
     const scales = dims.map((d) => {
       const vals = cmp.runs.map((r) => value(r, d)).filter((v) => v !== undefined && v !== null);
       const nums = vals.map(Number);
       if (vals.length && nums.every((n) => isFinite(n))) {
         let lo = Math.min(...nums), hi = Math.max(...nums);
+        if (lo > 0 && hi / lo >= 100) {  // spans decades (C, learning rates): a log axis
+          const a = Math.log10(lo), b = Math.log10(hi);
+          return { kind: "num", lo, hi, mid: Math.pow(10, (a + b) / 2), pos: (v) => H - B - ((Math.log10(Number(v)) - a) / (b - a)) * (H - T - B) };
+        }
         if (lo === hi) { lo -= 1; hi += 1; }
-        return { kind: "num", lo, hi, pos: (v) => H - B - ((Number(v) - lo) / (hi - lo)) * (H - T - B) };
+        return { kind: "num", lo, hi, mid: (lo + hi) / 2, pos: (v) => H - B - ((Number(v) - lo) / (hi - lo)) * (H - T - B) };
       }
       const cats = [...new Set(vals.map(String))].sort();
       return { kind: "cat", cats, pos: (v) => H - B - ((cats.indexOf(String(v)) + 0.5) / cats.length) * (H - T - B) };
@@ -66,7 +70,7 @@
       const g = s("g", { class: "axis", "data-dim": d });
       g.append(s("line", { x1: x, y1: T, x2: x, y2: H - B, stroke: "#555" }));
       g.append(s("text", { x, y: T - 10, "text-anchor": "middle", "font-weight": "600" }, d.replace(/^metric:/, "")));
-      const ticks = sc.kind === "num" ? [sc.lo, (sc.lo + sc.hi) / 2, sc.hi] : sc.cats;
+      const ticks = sc.kind === "num" ? [sc.lo, sc.mid, sc.hi] : sc.cats;
       ticks.forEach((t) => g.append(s("text", { x: x + 5, y: sc.pos(t) + 4 }, sc.kind === "num" ? AL.fmtNum(t) : t)));
       const rect = s("rect", { class: "brush", x: x - 8, width: 16, y: 0, height: 0, hidden: "" });
       const hit = s("rect", { class: "hit", x: x - 12, y: T, width: 24, height: H - T - B, fill: "transparent", style: "cursor: crosshair" });
@@ -93,6 +97,8 @@
 
   AL.renderCompareBody = async function (el, cmp, fetchSeries) {
     const metricSel = h("select", { id: "pc-metric" }, cmp.metrics.map((m) => h("option", { value: m }, m)));
+    const preferred = cmp.metrics.find((m) => /test_score|val|eval/.test(m)) || cmp.metrics.find((m) => /acc|score|loss/.test(m));
+    if (preferred) metricSel.value = preferred;
     const pcBox = h("div", { class: "pc card" });
     const drawPc = () => { pcBox.replaceChildren(AL.parallelCoordinates(cmp, metricSel.value)); };
     metricSel.addEventListener("change", drawPc);
