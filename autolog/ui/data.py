@@ -8,6 +8,7 @@ raises its positional ``ValueError``), fetching only the page shown and only the
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +22,8 @@ from autolog.ui.series import SeriesCache, metric_series
 MAX_PAGE = 1000
 _RUN_FIELDS = "r.run_pk, r.run_id, e.name, r.name, r.status, r.start_time, r.end_time, r.parent_run_id"
 _FROM = "runs r JOIN experiments e ON e.experiment_id = r.experiment_id"
+#: Metrics shown first by default: scores and losses.
+_PREFERRED = re.compile(r"test_score|accuracy|acc\b|f1|auc|loss|score", re.IGNORECASE)
 
 
 def experiments(conn: sqlite3.Connection) -> list[dict[str, Any]]:
@@ -35,15 +38,23 @@ def experiments(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def column_keys(conn: sqlite3.Connection, experiment: str | None) -> dict[str, list[str]]:
-    """The param and metric keys runs of ``experiment`` (all when None) have: the table's columns."""
+    """The param and metric keys runs of ``experiment`` (all when None) have: the table's columns,
+    and the default choice (``suggested``): scores and losses first, params whose value varies."""
     scope = "" if not experiment else (
         " WHERE x.run_pk IN (SELECT r.run_pk FROM runs r JOIN experiments e "
         "ON e.experiment_id = r.experiment_id WHERE e.name = ?)"
     )
     args = [experiment] if experiment else []
-    metrics = [k for (k,) in conn.execute(f"SELECT DISTINCT x.key FROM latest_metrics x{scope} ORDER BY 1", args)]
-    params = [k for (k,) in conn.execute(f"SELECT DISTINCT x.key FROM params x{scope} ORDER BY 1", args)]
-    return {"metrics": metrics, "params": params}
+    metric_counts = conn.execute(f"SELECT x.key, COUNT(*) FROM latest_metrics x{scope} GROUP BY x.key ORDER BY 1", args).fetchall()
+    param_counts = conn.execute(
+        f"SELECT x.key, COUNT(*), COUNT(DISTINCT x.value) FROM params x{scope} GROUP BY x.key ORDER BY 1", args
+    ).fetchall()
+    favoured = [k for k, _ in sorted(metric_counts, key=lambda kc: (not _PREFERRED.search(kc[0]), -kc[1], kc[0]))]
+    varying = [k for k, _n, _d in sorted((p for p in param_counts if p[2] > 1), key=lambda p: (-p[1], p[2], p[0]))]
+    return {
+        "metrics": [k for k, _ in metric_counts], "params": [k for k, *_ in param_counts],
+        "suggested": {"metrics": favoured[:4], "params": varying[:3]},
+    }
 
 
 def _values(conn: sqlite3.Connection, table: str, pks: list[int], keys: Sequence[str]) -> dict[int, dict[str, Any]]:

@@ -92,11 +92,16 @@ class StoreReader:
             if "malformed" in str(exc) or "not a database" in str(exc):
                 raise StoreUnavailable(f"{self.db_path} is not a readable autolog store: {exc}") from exc
             raise
-        else:
-            try:
-                self._pool.put_nowait(conn)
-            except queue.Full:
-                conn.close()
+        except BaseException:
+            self._give_back(conn)
+            raise
+        self._give_back(conn)
+
+    def _give_back(self, conn: sqlite3.Connection) -> None:
+        try:
+            self._pool.put_nowait(conn)
+        except queue.Full:
+            conn.close()
 
     def dead_runs(self, conn: sqlite3.Connection) -> set[str]:
         """RUNNING runs whose writer is gone (shown KILLED; the read-only store is not marked)."""

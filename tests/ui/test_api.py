@@ -19,7 +19,10 @@ def test_experiments_and_columns_list_what_was_logged(ui):
     assert by_name["Default"]["runs"] == 5  # a fit, a search and its 3 candidates
     assert by_name["manual"]["runs"] == 1 and by_name["trainer"]["runs"] == 1
     status, columns = ui.json("/api/columns?experiment=manual")
-    assert columns == {"metrics": ["acc", "loss"], "params": ["layers", "lr", "optimizer"]}
+    assert columns["metrics"] == ["acc", "loss"] and columns["params"] == ["layers", "lr", "optimizer"]
+    _, columns = ui.json("/api/columns?experiment=Default")
+    assert columns["suggested"]["params"][0] == "C"  # logged by 4 runs, with different values
+    assert "mean_test_score" in columns["suggested"]["metrics"] and "std_fit_time" not in columns["suggested"]["metrics"]
 
 
 def test_runs_table_nests_children_and_returns_only_chosen_columns(ui, ui_store):
@@ -88,6 +91,7 @@ def test_metric_series_is_downsampled_keeping_extremes_and_the_cursor_fetches_on
     _, small = ui.json(f"/api/runs/{ids['manual']}/metric?key=loss&points=20")
     assert small["downsampled"] and len(small["step"]) <= 40
     assert min(small["value"]) == min(full["value"]) and max(small["value"]) == max(full["value"])
+    assert set(small["value"]) <= set(full["value"])  # real values only, none invented
     assert small["step"] == sorted(small["step"]) and small["cursor"][0] == 299
     step, ts = full["cursor"]
     assert step == 299
@@ -209,3 +213,17 @@ def test_every_static_file_is_declared_as_package_data():
     assert "static/vendor/uPlot.iife.min.js" in files
     missing = [f for f in files if not any(fnmatch.fnmatch(f, pattern) and f.count("/") == pattern.count("/") for pattern in patterns)]
     assert missing == []
+
+
+def test_ui_on_a_busy_port_exits_2_with_a_message(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "autolog.cli", "ui", "--dir", str(tmp_path), "--port", str(port)],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr

@@ -19,17 +19,23 @@ def _log(tmp_path, points) -> tuple[StoreReader, str]:
     return StoreReader(str(tmp_path)), run.run_id
 
 
-def test_each_bucket_keeps_its_minimum_and_maximum_with_their_steps(tmp_path):
+def test_each_bucket_keeps_its_minimum_and_maximum_in_its_own_pixel(tmp_path):
     values = [math.sin(i / 37) + (5 if i == 4321 else 0) - (7 if i == 777 else 0) for i in range(10_000)]
     reader, run_id = _log(tmp_path, [(i, v, 1000.0 + i) for i, v in enumerate(values)])
     with reader.connection() as conn:
         series = data.series(conn, run_id, "m", 100)
     assert series["downsampled"] and len(series["step"]) <= 200
     assert series["step"] == sorted(series["step"])
-    found = dict(zip(series["step"], series["value"]))
-    assert found[4321] == values[4321] and found[777] == values[777]  # the spikes survive, at their steps
-    for step, value, ts in zip(series["step"], series["value"], series["timestamp"]):
-        assert values[step] == value and ts == 1000.0 + step
+    width = 100  # 10,000 steps in 100 spans
+    assert max(series["value"]) == values[4321] and min(series["value"]) == values[777]  # the spikes survive
+    spike = series["value"].index(values[4321])
+    assert series["step"][spike] // width == 4321 // width  # drawn in the right pixel
+    for span in range(100):  # every span: its exact lowest and highest value, at a step inside it
+        inside = [v for s, v in zip(series["step"], series["value"]) if s // width == span]
+        assert min(inside) == min(values[span * width:(span + 1) * width])
+        assert max(inside) == max(values[span * width:(span + 1) * width])
+    for step, ts in zip(series["step"], series["timestamp"]):
+        assert ts == 1000.0 + step  # a real point's step and time
     assert series["cursor"] == [9999, 10999.0]
 
 
@@ -39,7 +45,8 @@ def test_many_points_on_few_steps_keep_each_steps_range(tmp_path):
     with reader.connection() as conn:
         series = data.series(conn, run_id, "m", 10)
     assert series["downsampled"]
-    assert list(zip(series["step"], series["value"])) == [(0, 0.0), (0, 49.0), (1, 0.0), (1, 49.0), (2, 0.0), (2, 49.0)]
+    # a vertical stroke per step, each continuing from where the last one ended
+    assert list(zip(series["step"], series["value"])) == [(0, 0.0), (0, 49.0), (1, 49.0), (1, 0.0), (2, 0.0), (2, 49.0)]
 
 
 def test_nan_and_infinite_values_become_gaps(tmp_path):

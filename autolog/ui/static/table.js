@@ -11,7 +11,7 @@
       const saved = JSON.parse(localStorage.getItem("autolog.columns." + (experiment || "*")) || "null");
       if (saved) return saved;
     } catch (e) { /* no storage: defaults */ }
-    return { params: available.params.slice(0, 3), metrics: available.metrics.slice(0, 4) };
+    return { params: available.suggested.params.slice(), metrics: available.suggested.metrics.slice() };
   }
 
   AL.runsPage = async function (app, query) {
@@ -38,7 +38,7 @@
     app.append(h("div", { class: "layout" }, side, h("div", {},
       h("div", { class: "toolbar" }, filterBox, h("button", { class: "primary", id: "search", onclick: apply }, "Search"),
         h("span", { class: "cols" }, colsBtn, menu), compareBtn, count),
-      errorBox, table, h("p", {}, more))));
+      errorBox, h("div", { class: "tablewrap" }, table), h("p", {}, more))));
 
     function buildMenu() {
       menu.innerHTML = "";
