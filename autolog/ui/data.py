@@ -37,7 +37,7 @@ def experiments(conn: sqlite3.Connection) -> list[dict[str, Any]]:
             for name, count, last, running in rows]
 
 
-def column_keys(conn: sqlite3.Connection, experiment: str | None) -> dict[str, list[str]]:
+def column_keys(conn: sqlite3.Connection, experiment: str | None) -> dict[str, Any]:
     """The param and metric keys runs of ``experiment`` (all when None) have: the table's columns,
     and the default choice (``suggested``): scores and losses first, params whose value varies."""
     scope = "" if not experiment else (
