@@ -78,7 +78,7 @@ class UIProcess:
 
 @pytest.fixture(scope="session")
 def ui_store(tmp_path_factory) -> tuple[str, dict[str, str]]:
-    """A store with sklearn runs (a fit, a grid search with 3 children), a hand-logged run with
+    """A store with sklearn runs (a fit, a grid search with 5 children), a hand-logged run with
     artifacts, and a tiny Trainer run: (directory, run ids by role)."""
     directory = str(tmp_path_factory.mktemp("ui-store"))
     return directory, fill_store(directory, trainer=True)

@@ -2,7 +2,7 @@
 
     python fill_store.py DIR [--trainer]
 
-Real scikit-learn fits (a plain fit, a grid search with child runs), a run logged by hand with
+Real scikit-learn fits (a plain fit, a grid search over C and fit_intercept whose 5 best candidates become child runs), a run logged by hand with
 long metric series and artifacts of every previewable kind, and (with ``--trainer``) a real
 ``transformers.Trainer`` on a tiny BERT built from a config. Prints a JSON summary of run ids.
 """
@@ -43,7 +43,7 @@ def sklearn_runs() -> dict[str, str]:
 
     X, y = load_iris(return_X_y=True)
     LogisticRegression(max_iter=300).fit(X, y)
-    GridSearchCV(LogisticRegression(max_iter=300), {"C": [0.01, 1.0, 100.0]}, cv=2).fit(X, y)
+    GridSearchCV(LogisticRegression(max_iter=300), {"C": [0.01, 1.0, 100.0], "fit_intercept": [True, False]}, cv=2).fit(X, y)
     autolog.flush()
     runs = autolog.Client().search_runs("Default", order_by=["attributes.start_time ASC"])
     return {"logreg": runs[0].run_id, "search": next(r.run_id for r in runs if r.name == "GridSearchCV")}

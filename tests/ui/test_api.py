@@ -16,12 +16,12 @@ def test_experiments_and_columns_list_what_was_logged(ui):
     status, experiments = ui.json("/api/experiments")
     assert status == 200
     by_name = {e["name"]: e for e in experiments}
-    assert by_name["Default"]["runs"] == 5  # a fit, a search and its 3 candidates
+    assert by_name["Default"]["runs"] == 7  # a fit, a search and its 5 best candidates (of 6)
     assert by_name["manual"]["runs"] == 1 and by_name["trainer"]["runs"] == 1
     status, columns = ui.json("/api/columns?experiment=manual")
     assert columns["metrics"] == ["acc", "loss"] and columns["params"] == ["layers", "lr", "optimizer"]
     _, columns = ui.json("/api/columns?experiment=Default")
-    assert columns["suggested"]["params"][0] == "C"  # logged by 4 runs, with different values
+    assert set(columns["suggested"]["params"][:2]) == {"C", "fit_intercept"}  # logged by 6 runs, values differ
     assert "mean_test_score" in columns["suggested"]["metrics"] and "std_fit_time" not in columns["suggested"]["metrics"]
 
 
@@ -31,7 +31,7 @@ def test_runs_table_nests_children_and_returns_only_chosen_columns(ui, ui_store)
     assert status == 200
     assert page["total"] == 2  # the candidates are nested, not top-level
     search = next(run for run in page["runs"] if run["run_id"] == ids["search"])
-    assert search["children"] == 3 and len(search["child_runs"]) == 3
+    assert search["children"] == 5 and len(search["child_runs"]) == 5
     assert {child["params"]["C"] for child in search["child_runs"]} == {"0.01", "1.0", "100.0"}
     assert all(set(child["params"]) <= {"C"} and set(child["metrics"]) == {"mean_test_score"} for child in search["child_runs"])
 
@@ -48,7 +48,7 @@ def test_runs_table_sorts_on_the_server(ui):
 def test_filter_selects_runs_and_a_matching_child_whose_parent_does_not_match_is_shown_alone(ui, ui_store):
     _, ids = ui_store
     _, page = ui.json("/api/runs?filter=" + q("params.C = '100.0'"))
-    assert [run["parent_run_id"] for run in page["runs"]] == [ids["search"]]
+    assert [run["parent_run_id"] for run in page["runs"]] == [ids["search"]] * 2  # with and without intercept
     _, page = ui.json("/api/runs?filter=" + q("params.optimizer = 'adam'"))
     assert [run["run_id"] for run in page["runs"]] == [ids["manual"]]
 
@@ -80,7 +80,7 @@ def test_run_detail_has_params_latest_metrics_plots_and_children(ui, ui_store):
     assert run["params"] == {"lr": "0.01", "optimizer": "adam", "layers": "2"}
     assert run["metrics"]["loss"]["step"] == 299
     _, search = ui.json(f"/api/runs/{ids['search']}")
-    assert len(search["children"]) == 3
+    assert len(search["children"]) == 5
     assert any(spec["type"] == "confusion_matrix" for spec in search["plots"].values())
 
 
@@ -227,3 +227,25 @@ def test_ui_on_a_busy_port_exits_2_with_a_message(tmp_path):
         done = subprocess.run([sys.executable, "-m", "autolog.cli", "ui", "--dir", str(tmp_path), "--port", str(port)],
                               capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_report_file_holds_the_runs_data_and_references_nothing_outside(ui_store, tmp_path):
+    """``autolog report`` without a browser: the data and every script are inside the file."""
+    import re
+    import subprocess
+    import sys
+
+    directory, ids = ui_store
+    output = tmp_path / "r.html"
+    done = subprocess.run([sys.executable, "-m", "autolog.cli", "report", ids["manual"], "--dir", directory, "-o", str(output)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and str(output) in done.stdout
+    page = output.read_text()
+    payload = json.loads(page.split("window.AUTOLOG_REPORT = ", 1)[1].split(";</script>", 1)[0].replace("<\\/", "</"))
+    (run,) = payload["runs"]
+    assert run["detail"]["run_id"] == ids["manual"] and payload["compare"] is None
+    assert run["series"]["loss"]["step"] == list(range(300))
+    assert {f["path"] for f in run["files"]} >= {"files/table.csv", "files/image.png"}
+    assert "uPlot" in page and "AL.renderRunBody" in page
+    assert "<script src" not in page and "<link" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)

@@ -49,8 +49,8 @@ def test_runs_table_shows_nested_children_sorts_and_filters(browser, ui, ui_stor
     toggle = browser.find_element("css selector", f'tr[data-run="{ids["search"]}"] .toggle')
     toggle.click()
     children = js(browser, f"return [...document.querySelectorAll('tr[data-parent=\"{ids['search']}\"]:not([hidden])')].length")
-    assert children == 3
-    assert js(browser, "return document.querySelectorAll('#runs .badge.FINISHED').length") == 5
+    assert children == 5  # the 5 best of 6 candidates
+    assert js(browser, "return document.querySelectorAll('#runs .badge.FINISHED').length") == 7
     screenshot("runs-table")
     # choose the C param column, then sort by it (server side) both ways
     browser.find_element("id", "columns").click()
@@ -63,14 +63,14 @@ def test_runs_table_shows_nested_children_sorts_and_filters(browser, ui, ui_stor
     browser.find_element("css selector", f'tr[data-run="{ids["search"]}"] .toggle').click()
     c_values = js(browser, "const i = [...document.querySelectorAll('#runs th')].findIndex(t => t.dataset.param === 'C');"
                   "return [...document.querySelectorAll('#runs tbody tr.child')].map(r => r.children[i].textContent)")
-    assert c_values == ["100.0", "1.0", "0.01"]  # children sorted like their parents (string order)
+    assert c_values == ["100.0", "100.0", "1.0", "1.0", "0.01"]  # children sorted like their parents (string order)
     # filter
     box = browser.find_element("id", "filter")
     box.clear()
     box.send_keys("params.C = '1.0'\n")
-    wait_for(lambda: browser.find_element("id", "count").text == "2 runs" or None, what="the filtered table")
-    shown = table_runs(browser)  # the plain fit, and the candidate with C = 1.0 (its parent does not match)
-    assert len(shown) == 2 and ids["logreg"] in shown and ids["search"] not in shown
+    wait_for(lambda: browser.find_element("id", "count").text == "3 runs" or None, what="the filtered table")
+    shown = table_runs(browser)  # the plain fit, and the 2 candidates with C = 1.0 (their parent does not match)
+    assert len(shown) == 3 and ids["logreg"] in shown and ids["search"] not in shown
 
 
 def test_a_bad_filter_shows_its_message_inline(browser, ui):
@@ -144,24 +144,24 @@ def test_compare_view_overlays_runs_and_parallel_coordinates_brush(browser, ui, 
     wait_for(lambda: table_runs(browser))
     js(browser, f"document.querySelectorAll('tr[data-parent=\"{ids['search']}\"] input.select').forEach(b => b.click())")
     button = browser.find_element("id", "compare")
-    assert button.is_enabled() and "(3)" in button.text
+    assert button.is_enabled() and "(5)" in button.text
     button.click()
     wait_for(lambda: browser.find_elements("css selector", "#parcoords"), what="parallel coordinates")
     wait_for(lambda: chart_info(browser), what="charts")
     lines = browser.find_elements("css selector", "#parcoords path.pc-line")
-    assert len(lines) == 3
+    assert len(lines) == 5
     axes = [g.get_attribute("data-dim") for g in browser.find_elements("css selector", "#parcoords g.axis")]
-    assert "C" in axes and axes[-1].startswith("metric:")
-    assert all(c["series"] == 3 for c in chart_info(browser))  # each metric overlays the 3 runs
-    # brush the top of the metric axis: only the best runs stay highlighted
+    assert "C" in axes and "fit_intercept" in axes and axes[-1].startswith("metric:")
+    assert all(c["series"] == 5 for c in chart_info(browser))  # each metric overlays the 5 runs
+    # brush the top of the C axis: only the runs with the largest C stay highlighted
     from selenium.webdriver.common.action_chains import ActionChains
 
     hit = browser.find_elements("css selector", "#parcoords g.axis rect.hit")[axes.index("C")]
     ActionChains(browser).move_to_element_with_offset(hit, 0, -int(hit.size["height"] / 2) + 2).click_and_hold() \
         .move_by_offset(0, 30).release().perform()
     shown = int(browser.find_element("id", "parcoords").get_attribute("data-shown"))
-    assert shown == 1  # only C = 100 sits at the top of the C axis
-    assert len(browser.find_elements("css selector", "#parcoords path.pc-line.dim")) == 2
+    assert shown == 2  # only the C = 100 runs sit at the top of the C axis
+    assert len(browser.find_elements("css selector", "#parcoords path.pc-line.dim")) == 3
     # the diff: "differences only" hides rows equal in every run
     rows = lambda: [r for r in browser.find_elements("css selector", "#diff tbody tr") if r.is_displayed()]  # noqa: E731
     everything = len(rows())
