@@ -27,6 +27,7 @@ import json
 import math
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -238,6 +239,7 @@ def main() -> None:
           f"{mlflow_rss / max(autolog_rss, 1):>8.1f}x")
     print("\nratio = MLflow / autolog (higher: autolog faster or smaller). MLflow's chart endpoint is its UI's "
           "get-history-bulk-interval (320 sampled points); autolog sends min and max per pixel for 1,000 pixels.")
+    shutil.rmtree(work, ignore_errors=True)
     print(f"targets (autolog server time): table < 300 ms: {results['table', 'autolog']['server']:.0f} ms; "
           f"chart < 200 ms: {results['chart', 'autolog']['server']:.0f} ms first time, "
           f"{results['cached', 'autolog']['server']:.1f} ms cached")
