@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "autolog._cli_sync",
     "autolog._cli_projects",
     "autolog._cli_sweeps",
+    "autolog._cli_ui",
 )
 
 #: At most this many metric columns in ``autolog runs``.
