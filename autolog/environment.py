@@ -54,7 +54,7 @@ class Environment:
     diff: str | None
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a fork from inside a capture (git) does not wait on itself
 _cached: Environment | None = None
 
 
@@ -288,13 +288,25 @@ def reset() -> None:
         _cached = None
 
 
+def _before_fork() -> None:
+    """A fork waits for a capture in flight (at most once per process, about a tenth of a
+    second): that capture imports modules on the background thread, and a child forked while
+    one of those imports holds its module lock would hang at its own first capture."""
+    _lock.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _lock.release()
+
+
 def _after_fork_in_child() -> None:
-    """A forked child captures its own environment: the parent's lock may have been held at the
-    fork, and the parent's files go away when it exits."""
+    """A forked child captures its own environment (the parent's files go away when it exits);
+    the modules the capture needs are imported whole by then."""
     global _cached, _lock
-    _lock = threading.Lock()
+    _lock = threading.RLock()
     _cached = None
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)

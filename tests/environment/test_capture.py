@@ -137,3 +137,52 @@ def test_an_explicit_run_in_process_gets_the_tags_and_the_requirements(monkeypat
         assert tags["mlflow.source.type"] == "LOCAL" and "autolog.python" in tags
     assert "environment/requirements.txt" in {a.path for a in client.list_artifacts(second.run_id, "environment")}
     assert client.list_artifacts(nested.run_id, "environment") == []  # a child shares its parent's
+
+
+def test_a_child_forked_while_the_capture_imports_a_module_gets_its_runs(tmp_path: Path):
+    """The capture imports modules on the background thread; a fork while one of those imports
+    holds its module lock would leave the child's own capture hung on that lock (its runs lost
+    after ``exit_flush_timeout``). Here the import is made slow on purpose, and the fork lands
+    inside it."""
+    folder = tmp_path / "user"
+    folder.mkdir()
+    (folder / "slow_module.py").write_text("import time\ntime.sleep(1.0)\n")
+    done = _run_script(folder, """
+        import multiprocessing as mp
+        import time
+        from autolog import environment
+
+        real = environment.installed_packages
+
+        def slow_packages():
+            import slow_module  # noqa: F401  (held for a second by the background thread)
+            return real()
+
+        environment.installed_packages = slow_packages
+
+        def child():
+            started = time.monotonic()
+            autolog.autolog(exit_flush_timeout=20)
+            LogisticRegression(C=2.0).fit(X, y)
+            print(f"child fitted in {time.monotonic() - started:.1f}s", flush=True)
+
+        if __name__ == "__main__":
+            autolog.autolog()
+            LogisticRegression(C=0.5).fit(X, y)   # the capture starts on the background thread
+            time.sleep(0.3)                        # it is inside the slow import now
+            process = mp.get_context("fork").Process(target=child)
+            started = time.monotonic()
+            process.start()
+            process.join(60)
+            print(f"child exit {process.exitcode} after {time.monotonic() - started:.1f}s", flush=True)
+    """, PYTHONPATH=str(folder))
+    assert done.returncode == 0, done.stderr
+    assert "child exit 0" in done.stdout, done.stdout + done.stderr
+    assert not autolog_warnings(done.stderr), done.stderr
+    client = autolog.Client(str(folder.parent / "autolog-runs"))
+    runs = client.search_runs()
+    assert sorted(r.params["C"] for r in runs) == ["0.5", "2.0"]
+    assert {r.status for r in runs} == {"FINISHED"}
+    for run in runs:
+        assert "autolog.command" in run.tags
+        assert "environment/requirements.txt" in {a.path for a in client.list_artifacts(run.run_id, "environment")}
