@@ -153,6 +153,7 @@ def test_a_version_4_store_migrates_to_5_with_every_run_active(tmp_path):
     client.close()
     conn = sqlite3.connect(path / "autolog.db")
     conn.executescript(
+        "DROP TABLE sync_items; DROP TABLE sync_runs; DROP TABLE sync_targets; "  # version 6's tables
         "DROP TABLE experiment_tags; ALTER TABLE runs DROP COLUMN lifecycle_stage; "
         "ALTER TABLE experiments DROP COLUMN lifecycle_stage; ALTER TABLE experiments DROP COLUMN last_update_time; "
         "INSERT INTO runs (run_id, experiment_id, name, status, start_time) VALUES ('r3', 1, 'v3', 'FINISHED', 1.0); "
