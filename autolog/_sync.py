@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from autolog._sync_deliver import BackendNotInstalled, Courier, Progress, SyncError, size_text
+from autolog._sync_deliver import BackendNotInstalled, Courier, Progress, SyncError, _first_line, size_text
 from autolog._sync_plan import RunWork, plan_run
 from autolog.records import Metric, RunEnd, RunStatus
 from autolog.sdk.backend_base import Backend
@@ -51,6 +51,15 @@ class SyncSummary:
     plan: list[str] = field(default_factory=list)
     #: run id -> why the target refused it
     failed: dict[str, str] = field(default_factory=dict)
+    #: registry versions and aliases sent (or that would be)
+    versions: int = 0
+    aliases: int = 0
+    #: "<name>/<version>", "<name>@<alias>" or a model name -> why the target's registry refused it
+    registry_failed: dict[str, str] = field(default_factory=dict)
+    #: local registry versions not sent: their run or model is not on the target, or the
+    #: target has no registry (``no_registry``)
+    versions_unsent: int = 0
+    no_registry: bool = False
     seconds: float = 0.0
 
     @property
@@ -64,10 +73,17 @@ class SyncSummary:
             f"{self.backend}{f' ({where})' if where else ''}: {verb} {self.runs_sent} of {self.runs} runs "
             f"({self.up_to_date} up to date), {self.points:,} metric points, {size_text(self.bytes)}"
         )
+        if self.versions or self.aliases:
+            text += f", {self.versions} registry versions, {self.aliases} aliases"
         if not self.dry_run:
             text += f" in {self.seconds:.1f}s"
         if self.failed:
             text += f"; {len(self.failed)} run(s) refused: " + "; ".join(f"{k}: {v}" for k, v in self.failed.items())
+        if self.registry_failed:
+            text += f"; the registry refused {len(self.registry_failed)}: " + "; ".join(
+                f"{k}: {v}" for k, v in self.registry_failed.items())
+        if self.no_registry and self.versions_unsent:
+            text += f"\nmodel registry: {self.versions_unsent} versions not sent ({self.backend} has no model registry)"
         return text
 
 
@@ -131,16 +147,18 @@ def sync(
         summary.runs = len(works)
         summary.runs_sent = sum(1 for work in works if work.has_news)
         summary.plan = [work.describe() for work in works if work.has_news]
+        registry = backend.model_registry()
         if dry_run:
             summary.points = sum(w.points for w in works if w.has_news)
             summary.bytes = sum(w.bytes for w in works if w.has_news)
+            _plan_registry(conn, state, registry, summary, works)
             return summary
         meter = Progress(progress, backend.name, len(todo), sum(w.points for w in todo), sum(w.bytes for w in todo))
         courier = Courier(backend, state, retry_seconds, meter.delivered)
         try:
             _replay(courier, store, todo, meter)
-            _sync_registry(conn, backend)
             courier.call(backend.flush)
+            _sync_registry(conn, state, registry, summary, courier)
         finally:
             summary.points, summary.bytes, summary.failed = courier.points, courier.bytes, courier.failed
             summary.seconds = time.monotonic() - started
@@ -348,19 +366,33 @@ def _target_lock(directory: str, target: str, name: str) -> IO[bytes]:
     return handle
 
 
-def _sync_registry(conn: Any, backend: Backend) -> None:
-    """The hook for registered model versions and aliases: sent from the store's registry tables
-    once the store has them (the registry's schema); until then there is nothing to send."""
-    from autolog._safety import warn_once
-    from autolog.store.sync_state import registry_tables
+def _plan_registry(conn: Any, state: Any, registry: Any, summary: SyncSummary, works: Sequence[RunWork] = ()) -> Any:
+    """What the registry sync sends (see :mod:`autolog._sync_registry`), counted in ``summary``
+    and listed in its plan; None when the target has no registry (its versions are counted)."""
+    from autolog._sync_registry import local_versions, on_target, plan_registry
 
-    tables = registry_tables(conn)
-    if tables:
-        warn_once(
-            "sync-registry",
-            f"autolog: this store has a model registry ({', '.join(tables)}); autolog sync does not "
-            f"send its versions and aliases to {backend.name} yet (the runs and models are sent).",
-        )
+    if registry is None:
+        summary.no_registry = True
+        summary.versions_unsent = local_versions(conn)
+        return None
+    plan = plan_registry(conn, state, *on_target(state, works))
+    summary.versions, summary.aliases, summary.versions_unsent = len(plan.versions), len(plan.aliases), plan.unsent
+    summary.plan.extend(plan.lines())
+    return plan
+
+
+def _sync_registry(conn: Any, state: Any, registry: Any, summary: SyncSummary, courier: Courier) -> None:
+    """Send the registry's versions and aliases whose runs the target now holds."""
+    from autolog._sync_registry import send_registry
+
+    plan = _plan_registry(conn, state, registry, summary)
+    if plan is None:
+        return
+
+    def refused(what: str, exc: BaseException) -> None:
+        summary.registry_failed[what] = f"{type(exc).__name__}: {_first_line(exc)}"
+
+    summary.versions, summary.aliases = send_registry(plan, registry, state, courier.call, refused)
 
 
 def _close(backend: Backend) -> None:
