@@ -184,17 +184,17 @@ def send_registry(plan: RegistryPlan, registry: Any, state: SyncState, call: Cal
         target[version.key] = number
         versions += 1
     for name, alias, local in plan.aliases:
-        number = target.get(f"{name}/{local}")
-        if number is None:
+        target_version = target.get(f"{name}/{local}")
+        if target_version is None:
             continue
         try:
-            call(registry.set_alias, name, alias, number)
+            call(registry.set_alias, name, alias, target_version)
         except SyncError:
             raise
         except Exception as exc:  # noqa: BLE001 - the target refused this alias only
             refused(f"{name}@{alias}", exc)
             continue
-        state.record_item(0, "registry_alias", f"{name}@{alias}", number)
+        state.record_item(0, "registry_alias", f"{name}@{alias}", target_version)
         aliases += 1
     for name, alias in plan.deleted_aliases:
         try:

@@ -11,11 +11,10 @@ model registered live and synced later gives two versions.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from autolog.sdk.registry import SOURCE_VERSION_TAG, ModelRegistry
+from autolog.sdk import SOURCE_VERSION_TAG, ModelRegistry
 
 from ._limits import clean_artifact_path
 

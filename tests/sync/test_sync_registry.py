@@ -22,8 +22,8 @@ import pytest
 
 pytest.importorskip("mlflow")
 
-from views import local_runs, mlflow_runs_by_autolog_id, rekey
 from lifecycle import PRELUDE
+from views import local_runs, mlflow_runs_by_autolog_id, rekey
 
 import autolog
 
