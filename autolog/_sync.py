@@ -13,7 +13,8 @@ can be synced again and again and ends as one complete run on the target, and a 
 interrupted (killed, the server gone) continues where it stopped. Runs the target already holds
 from a live run (a backend put aside during training, whose missed records were lost at exit)
 are found by their ``autolog.run_id`` tag on MLflow and completed: MLflow keeps a metric point
-once however often it is sent.
+once however often it is sent. Then, to a backend with a model registry, the local registry's
+versions of runs the target holds, and their aliases (:mod:`autolog._sync_registry`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from autolog._sync_deliver import BackendNotInstalled, Courier, Progress, SyncError, _first_line, size_text
+from autolog._sync_deliver import BackendNotInstalled, Courier, Progress, SyncError, size_text
 from autolog._sync_plan import RunWork, plan_run
+from autolog._sync_registry import plan_registry_into, sync_registry
 from autolog.records import Metric, RunEnd, RunStatus
 from autolog.sdk.backend_base import Backend
 
@@ -106,7 +108,10 @@ def sync(
     Runs are chosen by ``experiment`` (a name or names), ``run_ids`` and ``filter_string``
     (the ``search_runs`` grammar); a child run brings its parent. ``dry_run`` sends nothing and
     lists what would be sent. Network errors are retried for ``retry_seconds``; ``progress`` is
-    a stream for a progress line (stderr in the CLI).
+    a stream for a progress line (stderr in the CLI). When the backend has a model registry
+    (``Backend.model_registry()``, MLflow's), the registered versions whose runs the target
+    holds, after this sync or an earlier one, are sent with their models' descriptions and tags,
+    and the aliases follow (``summary.versions``, ``summary.aliases``).
 
     Raises ``LookupError`` for a run id the store lacks, ``ValueError`` for an unknown backend,
     a bad option or a malformed filter (nothing is sent then), :class:`SyncError` when the
@@ -151,14 +156,14 @@ def sync(
         if dry_run:
             summary.points = sum(w.points for w in works if w.has_news)
             summary.bytes = sum(w.bytes for w in works if w.has_news)
-            _plan_registry(conn, state, registry, summary, works)
+            plan_registry_into(conn, state, registry, summary, works)
             return summary
         meter = Progress(progress, backend.name, len(todo), sum(w.points for w in todo), sum(w.bytes for w in todo))
         courier = Courier(backend, state, retry_seconds, meter.delivered)
         try:
             _replay(courier, store, todo, meter)
             courier.call(backend.flush)
-            _sync_registry(conn, state, registry, summary, courier)
+            sync_registry(conn, state, registry, summary, courier)
         finally:
             summary.points, summary.bytes, summary.failed = courier.points, courier.bytes, courier.failed
             summary.seconds = time.monotonic() - started
@@ -364,35 +369,6 @@ def _target_lock(directory: str, target: str, name: str) -> IO[bytes]:
         handle.close()
         raise SyncError(f"another autolog sync to {name} from {directory} is running; nothing was sent") from None
     return handle
-
-
-def _plan_registry(conn: Any, state: Any, registry: Any, summary: SyncSummary, works: Sequence[RunWork] = ()) -> Any:
-    """What the registry sync sends (see :mod:`autolog._sync_registry`), counted in ``summary``
-    and listed in its plan; None when the target has no registry (its versions are counted)."""
-    from autolog._sync_registry import local_versions, on_target, plan_registry
-
-    if registry is None:
-        summary.no_registry = True
-        summary.versions_unsent = local_versions(conn)
-        return None
-    plan = plan_registry(conn, state, *on_target(state, works))
-    summary.versions, summary.aliases, summary.versions_unsent = len(plan.versions), len(plan.aliases), plan.unsent
-    summary.plan.extend(plan.lines())
-    return plan
-
-
-def _sync_registry(conn: Any, state: Any, registry: Any, summary: SyncSummary, courier: Courier) -> None:
-    """Send the registry's versions and aliases whose runs the target now holds."""
-    from autolog._sync_registry import send_registry
-
-    plan = _plan_registry(conn, state, registry, summary)
-    if plan is None:
-        return
-
-    def refused(what: str, exc: BaseException) -> None:
-        summary.registry_failed[what] = f"{type(exc).__name__}: {_first_line(exc)}"
-
-    summary.versions, summary.aliases = send_registry(plan, registry, state, courier.call, refused)
 
 
 def _close(backend: Backend) -> None:

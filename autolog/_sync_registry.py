@@ -206,3 +206,32 @@ def send_registry(plan: RegistryPlan, registry: Any, state: SyncState, call: Cal
             continue
         state.record_item(0, "registry_alias", f"{name}@{alias}", None)
     return versions, aliases
+
+
+def plan_registry_into(conn: sqlite3.Connection, state: SyncState, registry: Any, summary: Any,
+                       works: Sequence[Any] = ()) -> RegistryPlan | None:
+    """What the registry sync sends, counted in ``summary`` (a ``SyncSummary``) and listed in its
+    plan; None when the target has no registry (the local versions are counted as not sent)."""
+    if registry is None:
+        summary.no_registry = True
+        summary.versions_unsent = local_versions(conn)
+        return None
+    plan = plan_registry(conn, state, *on_target(state, works))
+    summary.versions, summary.aliases, summary.versions_unsent = len(plan.versions), len(plan.aliases), plan.unsent
+    summary.plan.extend(plan.lines())
+    return plan
+
+
+def sync_registry(conn: sqlite3.Connection, state: SyncState, registry: Any, summary: Any, courier: Any) -> None:
+    """Send the registry's versions and aliases whose runs the target now holds, through the
+    ``courier``'s retrying call; what the target refuses is reported in ``summary``."""
+    from autolog._sync_deliver import _first_line
+
+    plan = plan_registry_into(conn, state, registry, summary)
+    if plan is None:
+        return
+
+    def refused(what: str, exc: BaseException) -> None:
+        summary.registry_failed[what] = f"{type(exc).__name__}: {_first_line(exc)}"
+
+    summary.versions, summary.aliases = send_registry(plan, registry, state, courier.call, refused)
