@@ -159,20 +159,47 @@ def test_a_moved_alias_moves_and_edits_stages_and_deletions_follow(reg: Any, mlf
     assert _sync(store, mlflow_uri).versions == _sync(store, mlflow_uri).aliases == 0
 
 
-def test_an_interrupted_registry_sync_finds_its_versions_instead_of_duplicating(reg: Any, mlflow_uri: str) -> None:
+#: A sync whose process dies the moment MLflow has made the first version, before the store
+#: records it: the worst moment to be killed.
+DYING_SYNC = """
+import os, sys
+import autolog
+from autolog.backends.mlflow import MlflowBackend
+from autolog.backends.mlflow._registry import MlflowRegistry
+
+class Dying(MlflowRegistry):
+    def put_version(self, *args, **kwargs):
+        super().put_version(*args, **kwargs)
+        os._exit(9)
+
+class Backend(MlflowBackend):
+    def model_registry(self):
+        return Dying(lambda: self._client)
+
+autolog.sync(Backend(tracking_uri=sys.argv[2]), tracking_dir=sys.argv[1])
+"""
+
+
+def test_a_sync_killed_after_a_version_was_made_finds_it_instead_of_duplicating(
+    reg: Any, mlflow_uri: str, tmp_path: Path
+) -> None:
     from mlflow import MlflowClient
 
     store, names = reg
-    _sync(store, mlflow_uri)
-    conn = sqlite3.connect(os.path.join(store, "autolog.db"))  # killed after MLflow made them, before recording
-    conn.execute("DELETE FROM sync_items WHERE kind LIKE 'registry_%'")
-    conn.commit()
-    conn.close()
+    (tmp_path / "dying.py").write_text(DYING_SYNC)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOLOG_")}
+    died = subprocess.run([sys.executable, "dying.py", store, mlflow_uri], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert died.returncode == 9, died.stderr[-3000:]
+    client = MlflowClient(mlflow_uri)
+    assert len(_versions(client, names["iris"])) == 1  # made on MLflow, not recorded in the store
+
     again = _sync(store, mlflow_uri)
     assert (again.runs_sent, again.versions, again.aliases) == (0, 3, 2)
-    client = MlflowClient(mlflow_uri)
     assert [v.version for v in _versions(client, names["iris"])] == ["1", "2"]
     assert [v.version for v in _versions(client, names["manual"])] == ["1"]
+    assert client.get_registered_model(names["iris"]).aliases == {"newest": "2"}
+    assert _sync(store, mlflow_uri).versions == 0
 
 
 def test_versions_follow_their_runs_and_a_dry_run_lists_them(reg: Any, mlflow_uri: str, capsys: Any) -> None:
