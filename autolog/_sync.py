@@ -86,6 +86,9 @@ class SyncSummary:
                 f"{k}: {v}" for k, v in self.registry_failed.items())
         if self.no_registry and self.versions_unsent:
             text += f"\nmodel registry: {self.versions_unsent} versions not sent ({self.backend} has no model registry)"
+        elif self.versions_unsent:
+            text += (f"\nmodel registry: {self.versions_unsent} versions not sent (their run or model is not on "
+                     f"{self.backend}: sync the run, or it was registered from a folder)")
         return text
 
 

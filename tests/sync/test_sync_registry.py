@@ -219,6 +219,7 @@ def test_versions_follow_their_runs_and_a_dry_run_lists_them(reg: Any, mlflow_ur
 
     first = _sync(store, mlflow_uri, run_ids=[manual_run])  # only the manual model's run is on MLflow
     assert (first.versions, first.aliases, first.versions_unsent) == (1, 1, 2)
+    assert str(first).splitlines()[-1].startswith("model registry: 2 versions not sent (their run or model is not on")
     assert client.search_registered_models(f"name='{names['iris']}'") == []
     rest = _sync(store, mlflow_uri)
     assert (rest.versions, rest.aliases, rest.versions_unsent) == (2, 1, 0)
