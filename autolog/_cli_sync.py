@@ -77,4 +77,4 @@ def run_sync(args: argparse.Namespace, out: Any) -> int:
     for line in summary.plan if args.dry_run else ():
         print(line, file=out)
     print(summary, file=out)
-    return 1 if summary.failed else 0
+    return 1 if summary.failed or summary.registry_failed else 0

@@ -13,7 +13,8 @@ can be synced again and again and ends as one complete run on the target, and a 
 interrupted (killed, the server gone) continues where it stopped. Runs the target already holds
 from a live run (a backend put aside during training, whose missed records were lost at exit)
 are found by their ``autolog.run_id`` tag on MLflow and completed: MLflow keeps a metric point
-once however often it is sent.
+once however often it is sent. Then, to a backend with a model registry, the local registry's
+versions of runs the target holds, and their aliases (:mod:`autolog._sync_registry`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import IO, Any
 
 from autolog._sync_deliver import BackendNotInstalled, Courier, Progress, SyncError, size_text
 from autolog._sync_plan import RunWork, plan_run
+from autolog._sync_registry import plan_registry_into, sync_registry
 from autolog.records import Metric, RunEnd, RunStatus
 from autolog.sdk.backend_base import Backend
 
@@ -51,6 +53,15 @@ class SyncSummary:
     plan: list[str] = field(default_factory=list)
     #: run id -> why the target refused it
     failed: dict[str, str] = field(default_factory=dict)
+    #: registry versions and aliases sent (or that would be)
+    versions: int = 0
+    aliases: int = 0
+    #: "<name>/<version>", "<name>@<alias>" or a model name -> why the target's registry refused it
+    registry_failed: dict[str, str] = field(default_factory=dict)
+    #: local registry versions not sent: their run or model is not on the target, or the
+    #: target has no registry (``no_registry``)
+    versions_unsent: int = 0
+    no_registry: bool = False
     seconds: float = 0.0
 
     @property
@@ -64,10 +75,20 @@ class SyncSummary:
             f"{self.backend}{f' ({where})' if where else ''}: {verb} {self.runs_sent} of {self.runs} runs "
             f"({self.up_to_date} up to date), {self.points:,} metric points, {size_text(self.bytes)}"
         )
+        if self.versions or self.aliases:
+            text += f", {self.versions} registry versions, {self.aliases} aliases"
         if not self.dry_run:
             text += f" in {self.seconds:.1f}s"
         if self.failed:
             text += f"; {len(self.failed)} run(s) refused: " + "; ".join(f"{k}: {v}" for k, v in self.failed.items())
+        if self.registry_failed:
+            text += f"; the registry refused {len(self.registry_failed)}: " + "; ".join(
+                f"{k}: {v}" for k, v in self.registry_failed.items())
+        if self.no_registry and self.versions_unsent:
+            text += f"\nmodel registry: {self.versions_unsent} versions not sent ({self.backend} has no model registry)"
+        elif self.versions_unsent:
+            text += (f"\nmodel registry: {self.versions_unsent} versions not sent (their run or model is not on "
+                     f"{self.backend}: sync the run, or it was registered from a folder)")
         return text
 
 
@@ -90,7 +111,10 @@ def sync(
     Runs are chosen by ``experiment`` (a name or names), ``run_ids`` and ``filter_string``
     (the ``search_runs`` grammar); a child run brings its parent. ``dry_run`` sends nothing and
     lists what would be sent. Network errors are retried for ``retry_seconds``; ``progress`` is
-    a stream for a progress line (stderr in the CLI).
+    a stream for a progress line (stderr in the CLI). When the backend has a model registry
+    (``Backend.model_registry()``, MLflow's), the registered versions whose runs the target
+    holds, after this sync or an earlier one, are sent with their models' descriptions and tags,
+    and the aliases follow (``summary.versions``, ``summary.aliases``).
 
     Raises ``LookupError`` for a run id the store lacks, ``ValueError`` for an unknown backend,
     a bad option or a malformed filter (nothing is sent then), :class:`SyncError` when the
@@ -131,16 +155,18 @@ def sync(
         summary.runs = len(works)
         summary.runs_sent = sum(1 for work in works if work.has_news)
         summary.plan = [work.describe() for work in works if work.has_news]
+        registry = backend.model_registry()
         if dry_run:
             summary.points = sum(w.points for w in works if w.has_news)
             summary.bytes = sum(w.bytes for w in works if w.has_news)
+            plan_registry_into(conn, state, registry, summary, works)
             return summary
         meter = Progress(progress, backend.name, len(todo), sum(w.points for w in todo), sum(w.bytes for w in todo))
         courier = Courier(backend, state, retry_seconds, meter.delivered)
         try:
             _replay(courier, store, todo, meter)
-            _sync_registry(conn, backend)
             courier.call(backend.flush)
+            sync_registry(conn, state, registry, summary, courier)
         finally:
             summary.points, summary.bytes, summary.failed = courier.points, courier.bytes, courier.failed
             summary.seconds = time.monotonic() - started
@@ -346,21 +372,6 @@ def _target_lock(directory: str, target: str, name: str) -> IO[bytes]:
         handle.close()
         raise SyncError(f"another autolog sync to {name} from {directory} is running; nothing was sent") from None
     return handle
-
-
-def _sync_registry(conn: Any, backend: Backend) -> None:
-    """The hook for registered model versions and aliases: sent from the store's registry tables
-    once the store has them (the registry's schema); until then there is nothing to send."""
-    from autolog._safety import warn_once
-    from autolog.store.sync_state import registry_tables
-
-    tables = registry_tables(conn)
-    if tables:
-        warn_once(
-            "sync-registry",
-            f"autolog: this store has a model registry ({', '.join(tables)}); autolog sync does not "
-            f"send its versions and aliases to {backend.name} yet (the runs and models are sent).",
-        )
 
 
 def _close(backend: Backend) -> None:

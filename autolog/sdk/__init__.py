@@ -8,6 +8,8 @@ A third-party integration or backend needs no private import. The names, by conc
   :class:`ModelRecord`, :class:`Plot`, :class:`DatasetInput`, ``Record``;
 * **backends**: :class:`Backend` (implement ``write_batch``) or :class:`RecordBackend` (implement
   ``start_run``, ``log_metrics``, ... and let the adapter group each batch), :func:`plan_calls`;
+  :class:`ModelRegistry` and :data:`SOURCE_VERSION_TAG` for a system with a model registry that
+  ``autolog sync`` sends registered versions to;
 * **patching**: :class:`Integration`, :class:`Patcher`, :func:`safe_wrapper`, :class:`CallHooks`,
   :func:`is_active`, :func:`in_patched_call`, :func:`is_patched`, :func:`unwrapped`,
   :func:`original_attribute`;
@@ -83,6 +85,7 @@ if TYPE_CHECKING:
         safe_relative_path,
         truncate,
     )
+    from autolog.sdk.registry import SOURCE_VERSION_TAG, ModelRegistry
     from autolog.sdk.runs import AutologgedRun, start_autologged_run
     from autolog.signature import infer_signature, input_example
 
@@ -99,6 +102,7 @@ _WHERE = {
     "Backend": "autolog.sdk.backend_base", "RecordBackend": "autolog.sdk.backend_base",
     "BackendUnavailable": "autolog.sdk.backend_base",
     "plan_calls": "autolog.sdk.backend_base",
+    "ModelRegistry": "autolog.sdk.registry", "SOURCE_VERSION_TAG": "autolog.sdk.registry",
     "hookimpl": "autolog.sdk.hookspecs",
     "AutologgedRun": "autolog.sdk.runs", "start_autologged_run": "autolog.sdk.runs",
     "active_run": "autolog._runs", "status_for": "autolog._runs", "interrupted_status": "autolog._runs",
@@ -134,6 +138,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "DEFAULT_EXPERIMENT",
     "MODEL_META_FILE",
+    "SOURCE_VERSION_TAG",
     "Artifact",
     "ArtifactKind",
     "AutologWarning",
@@ -146,6 +151,7 @@ __all__ = [
     "Integration",
     "Metric",
     "ModelRecord",
+    "ModelRegistry",
     "Outcome",
     "Params",
     "Patcher",

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from autolog.records import Artifact, DatasetInput, Metric, ModelRecord, Plot, Record, RunEnd, RunStart
+    from autolog.sdk.registry import ModelRegistry
 
 class BackendUnavailable(Exception):
     """Raised by a backend that cannot work at all in this process (its folder is read-only, its
@@ -103,6 +104,12 @@ class Backend:
         :meth:`delivered_run_id` said before; None when unknown (a sync interrupted before
         recording it, or a run delivered live): find the run if it exists. The default does
         nothing: right for backends whose runs are named by autolog's id (W&B, TensorBoard)."""
+
+    def model_registry(self) -> ModelRegistry | None:
+        """The tracking system's model registry, where ``autolog sync`` sends the local store's
+        registered versions and aliases (see :mod:`autolog.sdk.registry`); None (the default)
+        when the system has none: the sync then sends nothing registry-related."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         """A small dict for messages (where the data goes)."""

@@ -8,7 +8,9 @@ target and run the store keeps (schema version 6):
   (every row of the run up to ``metric_rowid``: row ids grow as points are written, so new points
   are those above it), how many points that was, and the final status delivered;
 * ``sync_items``: each param, the tag set, each dataset, plot, model and artifact delivered,
-  with a digest of what was sent, so a changed tag or a rewritten file is sent again.
+  with a digest of what was sent, so a changed tag or a rewritten file is sent again; and what
+  the model registry sent (:mod:`autolog._sync_registry`): ``registry_version`` items under
+  their source run, ``registry_model`` and ``registry_alias`` items under ``run_pk`` 0.
 
 Every update is one short ``BEGIN IMMEDIATE`` transaction after a batch reached the target, so a
 sync killed at any point resumes at the last batch it recorded.
@@ -95,14 +97,7 @@ class SyncState:
         conn, now = self.conn, time.time()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if self.target_pk is None:
-                conn.execute(
-                    "INSERT OR IGNORE INTO sync_targets (backend, target, created_time) VALUES (?, ?, ?)",
-                    (self.backend, self.target, now),
-                )
-                row = conn.execute("SELECT target_pk FROM sync_targets WHERE target = ?", (self.target,))
-                self.target_pk = row.fetchone()[0]
-            pk = self.target_pk
+            pk = self._target_row(now)
             conn.executemany(
                 "INSERT INTO sync_runs (target_pk, run_pk, target_run_id, metric_rowid, metric_points, status, "
                 "synced_time) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (target_pk, run_pk) DO UPDATE SET "
@@ -123,6 +118,17 @@ class SyncState:
                 conn.execute("ROLLBACK")
             raise
 
+    def _target_row(self, now: float) -> int:
+        """The target's ``target_pk``, its row made now if new (inside the caller's transaction)."""
+        if self.target_pk is None:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO sync_targets (backend, target, created_time) VALUES (?, ?, ?)",
+                (self.backend, self.target, now),
+            )
+            row = self.conn.execute("SELECT target_pk FROM sync_targets WHERE target = ?", (self.target,))
+            self.target_pk = int(row.fetchone()[0])
+        return self.target_pk
+
     def forget(self, run_pk: int) -> None:
         """Forget what the target was sent of a run (it no longer has it): sent again whole."""
         if self.target_pk is None:
@@ -138,18 +144,59 @@ class SyncState:
             raise
 
 
+    def target_runs(self) -> dict[int, str]:
+        """run_pk -> the target's run id, of every run the target holds (with an id of its own)."""
+        if self.target_pk is None:
+            return {}
+        rows = self.conn.execute(
+            "SELECT run_pk, target_run_id FROM sync_runs WHERE target_pk = ? AND target_run_id IS NOT NULL",
+            (self.target_pk,),
+        )
+        return dict(rows.fetchall())
+
+    def items_of(self, kinds: Sequence[str]) -> list[tuple[str, str, int, str]]:
+        """(kind, key, run_pk, digest) of every item of ``kinds`` sent to the target."""
+        if self.target_pk is None:
+            return []
+        rows = self.conn.execute(
+            "SELECT kind, key, run_pk, digest FROM sync_items WHERE target_pk = ? "
+            "AND kind IN (SELECT value FROM json_each(?))",
+            (self.target_pk, json.dumps(list(kinds))),
+        )
+        return list(rows)
+
+    def record_item(self, run_pk: int, kind: str, key: str, digest: str | None) -> None:
+        """Record one item sent outside a run's batches (a registry version, an alias): ``digest``
+        None forgets it. ``run_pk`` is 0 for what belongs to no run (a registered model, an alias)."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            pk = self._target_row(time.time())
+            if digest is None:
+                conn.execute(
+                    "DELETE FROM sync_items WHERE target_pk = ? AND run_pk = ? AND kind = ? AND key = ?",
+                    (pk, run_pk, kind, key),
+                )
+            else:
+                conn.execute(
+                    "INSERT INTO sync_items VALUES (?, ?, ?, ?, ?) ON CONFLICT (target_pk, run_pk, kind, key) "
+                    "DO UPDATE SET digest = excluded.digest",
+                    (pk, run_pk, kind, key, digest),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
 #: The model registry's tables (schema version 4, branch ``registry``).
 REGISTRY_TABLES = ("registered_models", "model_versions", "registered_model_aliases")
 
 
 def registry_tables(conn: sqlite3.Connection) -> list[str]:
-    """The model-registry tables this store has (none before the registry's schema version).
-
-    The hook for syncing the registry: for each ``model_versions`` row of a synced run, register
-    the run's ``model_path`` on the target (MLflow: a new version of ``name`` from
-    ``runs:/<target run>/<model_path>``), then move each ``registered_model_aliases`` alias to
-    the version it made; recorded in ``sync_items`` as ``("registry", "<name>/<version>")`` with
-    the target's version, and ``("alias", "<name>@<alias>")`` with the local version."""
+    """The model-registry tables this store has (none before the registry's schema version);
+    :mod:`autolog._sync_registry` sends what they hold."""
     rows = conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (SELECT value FROM json_each(?)) "
         "ORDER BY name",

@@ -14,6 +14,7 @@ from autolog.sdk import ArtifactKind, RecordBackend, RunStatus, warn_once
 from . import _logged_models as logged
 from ._limits import Limits, chunked, clean_artifact_path, entry_size, metric_size, sanitize_key, truncate
 from ._models import build_model_dir
+from ._registry import MlflowRegistry
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -275,6 +276,10 @@ class MlflowBackend(RecordBackend):
 
     def close(self) -> None:
         self._client_obj = None
+
+    def model_registry(self) -> MlflowRegistry:
+        """MLflow's model registry (at ``registry_uri``), for ``autolog sync``."""
+        return MlflowRegistry(lambda: self._client)
 
     def describe(self) -> dict[str, Any]:
         info: dict[str, Any] = {"name": self.name, "tracking_uri": self.tracking_uri or "(mlflow default)"}

@@ -28,6 +28,7 @@ for folder in (HERE, os.path.join(HERE, "..", "backends"), os.path.join(HERE, ".
 import harness_mlflow  # noqa: E402
 import harness_wandb  # noqa: E402
 from lifecycle import PRELUDE, TRAINER  # noqa: E402
+from views import rekey  # noqa: E402
 
 #: The session's training script: runs of every shape sync must replay.
 TRAIN = PRELUDE + TRAINER + """
@@ -77,25 +78,6 @@ def store(trained_store: str, tmp_path: Path) -> str:
     shutil.copytree(trained_store, copy)
     rekey(copy)
     return copy
-
-
-def rekey(tracking_dir: str) -> dict[str, str]:
-    """Give every run of a store a new id (its artifact folder and parent links follow)."""
-    import sqlite3
-    import uuid
-
-    conn = sqlite3.connect(os.path.join(tracking_dir, "autolog.db"))
-    new = {old: uuid.uuid4().hex for (old,) in conn.execute("SELECT run_id FROM runs")}
-    for old, fresh in new.items():
-        conn.execute("UPDATE runs SET run_id = ? WHERE run_id = ?", (fresh, old))
-        conn.execute("UPDATE runs SET parent_run_id = ? WHERE parent_run_id = ?", (fresh, old))
-        conn.execute("UPDATE tags SET value = ? WHERE value = ? AND key = 'mlflow.parentRunId'", (fresh, old))
-        folder = os.path.join(tracking_dir, "artifacts", old)
-        if os.path.isdir(folder):
-            os.rename(folder, os.path.join(tracking_dir, "artifacts", fresh))
-    conn.commit()
-    conn.close()
-    return new
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -213,15 +213,3 @@ def test_a_run_synced_while_running_then_ended_is_one_complete_run(target: str, 
         assert [(e.step, e.value) for e in events.Scalars("loss")] == expected
         end = harness_tensorboard.hparams_data(events, metadata.SESSION_END_INFO_TAG)
         assert api_pb2.Status.Name(end.session_end_info.status) == "STATUS_SUCCESS"
-
-
-def test_a_store_with_a_model_registry_says_its_versions_are_not_sent_yet(store: str, tmp_path: Path) -> None:
-    import sqlite3
-
-    conn = sqlite3.connect(os.path.join(store, "autolog.db"))  # the registry's table (schema 4)
-    conn.execute("CREATE TABLE model_versions (name TEXT, version INTEGER, run_id TEXT, model_path TEXT)")
-    conn.commit()
-    conn.close()
-    with pytest.warns(autolog.AutologWarning, match=r"has a model registry \(model_versions\); autolog sync does not"):
-        summary = autolog.sync("tensorboard", tracking_dir=store, options={"log_dir": str(tmp_path / "tb")})
-    assert summary.runs_sent == summary.runs > 0  # the runs and models are sent all the same

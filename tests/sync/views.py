@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,3 +75,25 @@ def local_history_ms(local: LocalRun, key: str) -> list[tuple[int, int, float]]:
 
 def same_history(left: list[tuple[int, int, float]], right: list[tuple[int, int, float]]) -> bool:
     return [p[:2] for p in left] == [p[:2] for p in right] and same_values([p[2] for p in left], [p[2] for p in right])
+
+
+def rekey(tracking_dir: str) -> dict[str, str]:
+    """Give every run of a store a new id (its artifact folder, parent links and registered
+    versions follow)."""
+    import sqlite3
+    import uuid
+
+    conn = sqlite3.connect(os.path.join(tracking_dir, "autolog.db"))
+    new = {old: uuid.uuid4().hex for (old,) in conn.execute("SELECT run_id FROM runs")}
+    for old, fresh in new.items():
+        conn.execute("UPDATE runs SET run_id = ? WHERE run_id = ?", (fresh, old))
+        conn.execute("UPDATE runs SET parent_run_id = ? WHERE parent_run_id = ?", (fresh, old))
+        conn.execute("UPDATE tags SET value = ? WHERE value = ? AND key = 'mlflow.parentRunId'", (fresh, old))
+        conn.execute("UPDATE model_versions SET run_id = ?, source = replace(source, ?, ?) WHERE run_id = ?",
+                     (fresh, old, fresh, old))
+        folder = os.path.join(tracking_dir, "artifacts", old)
+        if os.path.isdir(folder):
+            os.rename(folder, os.path.join(tracking_dir, "artifacts", fresh))
+    conn.commit()
+    conn.close()
+    return new
