@@ -23,6 +23,24 @@ def _mlflow_default_store_outside_the_checkout(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _mlflow_global_uri_restored():
+    """A test that sets MLflow's global tracking URI (``mlflow.set_tracking_uri``, which also writes
+    ``MLFLOW_TRACKING_URI``) leaves both as they were, so later tests resolve MLflow's URI afresh."""
+    import os
+    import sys
+
+    uri_before = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    utils = sys.modules.get("mlflow.tracking._tracking_service.utils")
+    if utils is not None and getattr(utils, "_tracking_uri", None) is not None:
+        utils.set_tracking_uri(None)
+    if uri_before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = uri_before
+
+
+@pytest.fixture(autouse=True)
 def _isolated_autolog(tmp_path, monkeypatch):
     """Each test: internal errors raise, the default store lives in tmp_path, no environment
     capture (tests count records), state is reset."""

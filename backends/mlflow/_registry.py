@@ -1,6 +1,7 @@
 """The MLflow model registry as ``autolog sync`` writes to it (see :mod:`autolog.sdk.registry`).
 
-A version points where live registration (``registered_model_name``) points it: at
+A version points where live registration (``registered_model_name``) points it: at the
+LoggedModel the backend made for the model (``models:/<model_id>``, Trainer models), else at
 ``runs:/<MLflow run>/<model path>``, the folder the backend logged the model in. A version is
 found before one is made: first the one tagged ``autolog.source_version`` with the local
 ``"<name>/<version>"``, then one of the same run and source without that tag (made live, by
@@ -67,12 +68,16 @@ class MlflowRegistry(ModelRegistry):
         stage: str,
     ) -> str:
         client = self._client
-        source = f"runs:/{target_run_id}/{clean_artifact_path(model_path) or 'model'}"
+        path = clean_artifact_path(model_path) or "model"
+        model_id = self._logged_model_id(target_run_id, path)
+        source = f"models:/{model_id}" if model_id else f"runs:/{target_run_id}/{path}"
         found = self._find(name, source_version, target_run_id, source)
         wanted = {**tags, SOURCE_VERSION_TAG: source_version}
         if found is None:
+            extra = {"model_id": model_id} if model_id else {}
             found = client.create_model_version(
-                name, source, run_id=target_run_id, tags=wanted, description=description, await_creation_for=0
+                name, source, run_id=target_run_id, tags=wanted, description=description, await_creation_for=0,
+                **extra,
             )
         version = str(found.version)
         for key, value in wanted.items():
@@ -97,6 +102,17 @@ class MlflowRegistry(ModelRegistry):
         except MlflowException as exc:
             if exc.error_code not in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
                 raise
+
+    def _logged_model_id(self, target_run_id: str, path: str) -> str | None:
+        """The MLflow 3 LoggedModel the backend made for the run's model at ``path`` (Trainer
+        models are logged that way), else None (the model is among the run's artifacts)."""
+        run = self._client.get_run(target_run_id)
+        search = getattr(self._client, "search_logged_models", None)
+        if search is None:  # MLflow 2
+            return None
+        found = search(experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{target_run_id}'")
+        ids = [model.model_id for model in found if model.name == path.rsplit("/", 1)[-1]]
+        return ids[0] if ids else None
 
     def _find(self, name: str, source_version: str, target_run_id: str, source: str) -> Any:
         """The version made from ``source_version`` before, else an untagged one of the same

@@ -166,7 +166,8 @@ def test_the_cli_dry_run_lists_runs_and_writes_nothing(store: str, tmp_path: Pat
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert len(lines) == len(local_runs(store)) + 1 and err == ""
-    assert any("manual  new: 2 params, 2 tags, 601 metric points, 2 artifacts" in line for line in lines)
+    manual = next(line for line in lines if "  manual  " in line)
+    assert "new: 2 params, " in manual and ", 601 metric points, " in manual and manual.endswith("end FINISHED")
     assert lines[-1].startswith(f"tensorboard (log_dir={log_dir}): would send 7 of 7 runs (0 up to date), ")
     assert not log_dir.exists()
     assert main(["sync", "--to", "tensorboard", "--dir", store, "--option", f"log_dir={log_dir}"]) == 0

@@ -3,6 +3,7 @@ twice adds nothing, late records arrive alone, a dry run sends nothing."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import numpy as np
@@ -63,7 +64,10 @@ def test_every_run_reads_back_from_mlflow_equal_to_the_local_store(store: str, m
             assert same_history(mlflow_history(client, info.run_id, key), local_history_ms(mine, key)), key
         plots = set(autolog.Client(store).get_plots(run_id))
         uploaded = _files(client, info.run_id)
-        assert {as_uploaded(path, plots) for path in mine.files} <= uploaded
+        # a model the backend logs as an MLflow 3 LoggedModel (Trainer models) lives there, not
+        # among the run's artifacts
+        as_models = _logged_model_names(client, info)
+        assert {as_uploaded(path, plots) for path in mine.files if path.split("/")[0] not in as_models} <= uploaded
 
     by_name = {m.run.name: (run_id, m) for run_id, m in local.items()}
     assert by_name["failed"][1].run.status == "FAILED"
@@ -79,7 +83,7 @@ def test_every_run_reads_back_from_mlflow_equal_to_the_local_store(store: str, m
     hf_id, hf = next((run_id, m) for run_id, m in local.items() if m.run.experiment == "sync-hf")
     uploaded = _files(client, ids[hf_id])
     assert any(path.startswith("checkpoints/checkpoint-") for path in uploaded)
-    assert "model/autolog-model.json" in uploaded and "loss" in hf.run.metrics
+    assert "model" in _logged_model_names(client, client.get_run(ids[hf_id]).info) and "loss" in hf.run.metrics
 
 
 def test_syncing_again_sends_nothing_and_late_records_arrive_alone(store: str, mlflow_uri: str) -> None:
@@ -132,6 +136,14 @@ def test_a_selection_brings_the_parent_of_a_child_run(store: str, mlflow_uri: st
     assert _sync(store, mlflow_uri, experiment="sync-manual").runs_sent == 2
 
 
+def _logged_model_names(client: Any, info: Any) -> set[str]:
+    """The names of the MLflow 3 LoggedModels whose source is this MLflow run."""
+    found = client.search_logged_models(
+        experiment_ids=[info.experiment_id], filter_string=f"source_run_id = '{info.run_id}'"
+    )
+    return {model.name for model in found}
+
+
 def _files(client: Any, mlflow_run_id: str, path: str | None = None) -> set[str]:
     files: set[str] = set()
     for info in client.list_artifacts(mlflow_run_id, path):
@@ -149,3 +161,25 @@ def test_the_target_is_where_the_data_goes_not_how_it_was_named(
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/other.db")  # another store: all of it
     other = autolog.sync("mlflow", tracking_dir=store, dry_run=True)
     assert other.runs_sent == other.runs == len(local_runs(store))
+
+
+def test_a_registered_trainer_model_syncs_as_a_version_of_its_logged_model(store: str, mlflow_uri: str) -> None:
+    """Trainer models reach MLflow as LoggedModels; a registered version points at it
+    (``models:/<model_id>``), as live registration does, not at a run folder that holds nothing."""
+    from mlflow import MlflowClient
+
+    local = local_runs(store)
+    hf_id = next(run_id for run_id, m in local.items() if m.run.experiment == "sync-hf")
+    name = f"tiny-gpt2-{uuid.uuid4().hex[:8]}"  # the server is shared by the session
+    version = autolog.register_model(f"runs:/{hf_id}/model", name, tracking_dir=store)
+    autolog.Client(store).set_registered_model_alias(name, "candidate", version.version)
+    summary = _sync(store, mlflow_uri)
+    assert (summary.versions, summary.aliases) == (1, 1)
+    client = MlflowClient(mlflow_uri)
+    target_run = next(r for r in mlflow_runs_by_autolog_id(client)[hf_id])
+    (model,) = [m for m in client.search_logged_models(
+        experiment_ids=[target_run.info.experiment_id], filter_string=f"source_run_id = '{target_run.info.run_id}'"
+    ) if m.name == "model"]
+    synced = client.get_model_version_by_alias(name, "candidate")
+    assert (synced.source, synced.run_id) == (f"models:/{model.model_id}", target_run.info.run_id)
+    assert _sync(store, mlflow_uri).versions == 0
