@@ -190,7 +190,10 @@ def build_backend(to: str | Backend, options: Mapping[str, Any]) -> Backend:
     library = _BACKEND_LIBRARIES.get(to)
     if library and _missing(library):
         raise BackendNotInstalled(f"the {to} backend needs the {library!r} package: pip install 'autolog-suite[{to}]'")
-    config = resolve(backend_options={to: _with_defaults(to, options)})
+    # the registry goes as the store holds it (versions and aliases), never as live registration
+    # would make it: AUTOLOG_REGISTERED_MODEL_NAME in the environment does not apply to a sync
+    config = resolve(backend_options={to: _with_defaults(to, options)}, registered_model_name=None,
+                     registered_model_alias=None)
     try:
         backend = _plugins.plugin_manager().hook.autolog_make_backend(name=to, config=config)
     except TypeError as exc:

@@ -183,3 +183,14 @@ def test_a_registered_trainer_model_syncs_as_a_version_of_its_logged_model(store
     synced = client.get_model_version_by_alias(name, "candidate")
     assert (synced.source, synced.run_id) == (f"models:/{model.model_id}", target_run.info.run_id)
     assert _sync(store, mlflow_uri).versions == 0
+
+
+def test_a_registered_model_name_in_the_environment_does_not_register_synced_models(
+    store: str, mlflow_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow import MlflowClient
+
+    name = f"from-env-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("AUTOLOG_REGISTERED_MODEL_NAME", name)  # meant for live runs, not for a sync
+    assert _sync(store, mlflow_uri).runs_sent > 0
+    assert MlflowClient(mlflow_uri).search_registered_models(filter_string=f"name = '{name}'") == []
