@@ -119,14 +119,22 @@ def model_cards(conn: sqlite3.Connection, run_id: str, run_dir: str, artifacts_r
 
 
 def _registry_versions(conn: sqlite3.Connection, run_id: str, folder: str) -> list[dict[str, Any]]:
-    """Versions registered from this model, when the store has a ``model_versions`` table with
-    ``run_id`` (a registry); otherwise none."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(model_versions)")}
-    if "run_id" not in columns:
+    """The registry's versions of this model (schema version 4 and later: ``model_versions``,
+    ``registered_model_aliases``), each with its stage and aliases; none in an older store."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "model_versions" not in tables:
         return []
-    wanted = [c for c in ("name", "version", "source", "stage", "aliases", "creation_time") if c in columns]
-    if not wanted:
-        return []
-    rows = conn.execute(f"SELECT {', '.join(wanted)} FROM model_versions WHERE run_id = ?", (run_id,))
-    versions = [dict(zip(wanted, row)) for row in rows]
-    return [v for v in versions if "source" not in v or not v["source"] or str(v["source"]).rstrip("/").endswith(folder)]
+    rows = conn.execute(
+        "SELECT name, version, current_stage, creation_time FROM model_versions "
+        "WHERE run_id = ? AND model_path = ? ORDER BY name, version",
+        (run_id, folder),
+    ).fetchall()
+    versions = []
+    for name, version, stage, created in rows:
+        aliases = [a for (a,) in conn.execute(
+            "SELECT alias FROM registered_model_aliases WHERE name = ? AND version = ? ORDER BY alias",
+            (name, version),
+        )] if "registered_model_aliases" in tables else []
+        versions.append({"name": name, "version": version, "stage": stage, "creation_time": created,
+                         "aliases": ", ".join(aliases)})
+    return versions

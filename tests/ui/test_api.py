@@ -249,3 +249,26 @@ def test_report_file_holds_the_runs_data_and_references_nothing_outside(ui_store
     assert "uPlot" in page and "AL.renderRunBody" in page
     assert "<script src" not in page and "<link" not in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+
+
+def test_a_model_card_lists_its_registry_versions_with_aliases_and_stage(start_ui, tmp_path):
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    import autolog
+
+    directory = str(tmp_path / "registry-store")
+    autolog.autolog(tracking_dir=directory, registered_model_name="iris", registered_model_alias="champion")
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
+    autolog.flush()
+    client = autolog.Client(directory)
+    (run,) = client.search_runs()
+    with pytest.warns(FutureWarning):  # stages are deprecated, as in MLflow
+        client.transition_model_version_stage("iris", 1, "Staging")
+    ui = start_ui(directory)
+    _, arts = ui.json(f"/api/runs/{run.run_id}/artifacts")
+    (card,) = arts["models"]
+    assert [(v["name"], v["version"], v["aliases"], v["stage"]) for v in card["versions"]] == [
+        ("iris", 1, "champion", "Staging")
+    ]

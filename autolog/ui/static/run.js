@@ -45,7 +45,7 @@
         h("tbody", {}, ex.data.map((r) => h("tr", {}, r.map((v) => h("td", { class: "num" }, AL.fmtNum(v)))))));
     } else if (ex) example = h("pre", {}, JSON.stringify(ex, null, 1));
     const versions = (m.versions || []).length
-      ? h("ul", {}, m.versions.map((v) => h("li", {}, `${v.name} v${v.version}` + (v.aliases ? ` (${v.aliases})` : ""))))
+      ? h("ul", {}, m.versions.map((v) => h("li", {}, `${v.name} v${v.version}` + (v.aliases ? ` @${v.aliases}` : "") + (v.stage && v.stage !== "None" ? ` [${v.stage}]` : ""))))
       : h("p", { class: "muted" }, "not registered");
     return h("div", { class: "card model", "data-model": m.path }, h("h3", {}, `Model ${m.path} · ${m.flavor || "?"}`),
       h("b", {}, "Inputs"), spec("inputs"), h("b", {}, "Outputs"), spec("outputs"), h("b", {}, "Input example"), example,
