@@ -12,30 +12,17 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from autolog.store.entities import Experiment, ExperimentNotFound, PagedList, RunNotFound, ViewType, epoch_ms
 from autolog.store.filter import sql_like
 from autolog.store.queries import decode_page_token, encode_page_token
+from autolog.store.schema import transaction
 from autolog.store.sqlite import RUN_NAME_TAG, insert_experiment
 
 #: MLflow's run statuses, the values ``update_run`` accepts.
 RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction: committed on success, rolled back on any exception."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 def _check_key(key: Any, what: str) -> str:

@@ -10,11 +10,10 @@ registering at once are serialised by SQLite's write lock and never share a numb
 
 from __future__ import annotations
 
-import contextlib
 import re
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from autolog.store.entities import ModelVersion, PagedList, RegisteredModel, RegistryError, RegistryNotFound
 from autolog.store.queries import decode_page_token, encode_page_token
@@ -24,6 +23,7 @@ from autolog.store.registry_filter import (
     parse_filter,
     parse_order_by,
 )
+from autolog.store.schema import transaction
 
 #: The legacy stages, in MLflow's spelling; input is matched case-insensitively.
 STAGES = ("None", "Staging", "Production", "Archived")
@@ -43,19 +43,6 @@ _VERSION_COLUMNS = (
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-@contextlib.contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any error."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 # -- validation ----------------------------------------------------------------------------

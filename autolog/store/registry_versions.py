@@ -23,10 +23,10 @@ from autolog.store.registry import (
     page_offset,
     require_model,
     touch,
-    transaction,
     versions_where,
 )
 from autolog.store.registry_filter import MODEL_VERSIONS, filter_to_sql, parse_filter, parse_order_by
+from autolog.store.schema import transaction
 
 #: MLflow's default order of a version search.
 DEFAULT_VERSION_ORDER = ("last_updated_timestamp DESC", "name ASC", "version_number DESC")

@@ -8,9 +8,10 @@ autolog. A new store is created as version 1 and migrated like an old one, so bo
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from autolog.store.filter import sql_like
 
@@ -179,6 +180,20 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     4: lambda conn: _run_script(conn, _MIGRATE_V4_TO_V5),
     5: lambda conn: _run_script(conn, _MIGRATE_V5_TO_V6),
 }
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One ``BEGIN IMMEDIATE`` write transaction on an autocommit connection: committed on
+    success, rolled back on any error, so a write is whole or absent."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 class SchemaTooNew(RuntimeError):
