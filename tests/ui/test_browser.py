@@ -171,6 +171,17 @@ def test_compare_view_overlays_runs_and_parallel_coordinates_brush(browser, ui, 
     screenshot("compare")
 
 
+def test_a_parent_run_page_compares_all_its_children_in_one_click(browser, ui, ui_store):
+    """A sweep's parent (here a search's) links to the compare view of all its trials."""
+    _, ids = ui_store
+    open_page(browser, ui.url + f"/#/run/{ids['search']}")
+    link = wait_for(lambda: browser.find_element("id", "compare-children"), what="the compare-children link")
+    assert "Compare the 5 child runs" in link.text
+    link.click()
+    wait_for(lambda: browser.find_elements("css selector", "#parcoords"), what="parallel coordinates")
+    assert len(browser.find_elements("css selector", "#parcoords path.pc-line")) == 5
+
+
 def test_live_refresh_shows_a_point_logged_after_the_page_loaded(browser, ui, ui_store):
     directory, _ = ui_store
     autolog.autolog(tracking_dir=directory, backends=["local"])

@@ -64,7 +64,12 @@
       h("div", { class: "card", id: "latest" }, h("h3", {}, "Metrics (latest)"), AL.kvTable(latest, AL.fmtNum)),
       h("div", { class: "card", id: "tags" }, h("h3", {}, "Tags"), AL.kvTable(run.tags))));
     if (run.children && run.children.length) {
-      el.append(h("section", {}, h("h2", {}, "Child runs"), h("ul", {}, run.children.map((c) =>
+      // a sweep's trials or a search's candidates: one click to compare them all (parallel coordinates)
+      const compareAll = run.children.length > 1
+        ? h("p", {}, h("a", { id: "compare-children", href: "#/compare/" + run.children.map((c) => c.run_id).join(",") },
+          "Compare the " + run.children.length + " child runs (charts, parallel coordinates, diff)"))
+        : "";
+      el.append(h("section", {}, h("h2", {}, "Child runs"), compareAll, h("ul", {}, run.children.map((c) =>
         h("li", {}, h("a", { href: "#/run/" + c.run_id }, c.name || c.run_id), " ", AL.badge(c.status))))));
     }
     const plots = Object.entries(run.plots || {});
