@@ -14,13 +14,16 @@ data and cache folders under the test's tmp_path, and never with an API key.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
 import struct
 import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from harness import Harness, ReadBack
@@ -43,6 +46,28 @@ _BLOCK = 32 * 1024
 _HEADER = struct.Struct("<4sHB")
 _CHUNK = struct.Struct("<IHB")
 _FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
+
+
+@contextlib.contextmanager
+def offline_sandbox(home: Path) -> Iterator[Path]:
+    """Offline, silent, key-less wandb with every one of its folders under ``home``; wandb reads
+    its environment once per process (``wandb.setup``), so its session is torn down before and
+    after."""
+    import pytest
+    import wandb
+
+    with pytest.MonkeyPatch.context() as patch:
+        for var in ("WANDB_API_KEY", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_PROJECT", "WANDB_ENTITY", "WANDB_BASE_URL"):
+            patch.delenv(var, raising=False)
+        patch.setenv("WANDB_MODE", "offline")
+        patch.setenv("WANDB_SILENT", "true")
+        patch.setenv("NETRC", str(home / "no-netrc"))
+        patch.setenv("WANDB_DIR", str(home / "default-dir"))
+        for var in ("WANDB_CONFIG_DIR", *ISOLATION_ENV):
+            patch.setenv(var, str(home / var.lower()))
+        wandb.teardown()
+        yield home
+        wandb.teardown()
 
 
 def read_records(path: str) -> list[Any]:

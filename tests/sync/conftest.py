@@ -104,17 +104,7 @@ def mlflow_uri(mlflow_server: Any) -> str:
 @pytest.fixture(scope="session")
 def wandb_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Offline, silent, key-less wandb with every folder under one session tmp dir."""
-    wandb = pytest.importorskip("wandb")
+    pytest.importorskip("wandb")
     home = tmp_path_factory.mktemp("wandb-home")
-    with pytest.MonkeyPatch.context() as patch:
-        for var in ("WANDB_API_KEY", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_PROJECT", "WANDB_ENTITY", "WANDB_BASE_URL"):
-            patch.delenv(var, raising=False)
-        patch.setenv("WANDB_MODE", "offline")
-        patch.setenv("WANDB_SILENT", "true")
-        patch.setenv("NETRC", str(home / "no-netrc"))
-        patch.setenv("WANDB_DIR", str(home / "default-dir"))
-        for var in ("WANDB_CONFIG_DIR", *harness_wandb.ISOLATION_ENV):
-            patch.setenv(var, str(home / var.lower()))
-        wandb.teardown()
+    with harness_wandb.offline_sandbox(home):
         yield home
-        wandb.teardown()

@@ -25,21 +25,9 @@ def wandb_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     wandb reads its environment once per process (``wandb.setup``), so the sandbox tears the
     wandb session down before and after the suite.
     """
-    import wandb
-
     home = tmp_path_factory.mktemp("wandb-home")
-    with pytest.MonkeyPatch.context() as patch:
-        for var in ("WANDB_API_KEY", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_PROJECT", "WANDB_ENTITY", "WANDB_BASE_URL"):
-            patch.delenv(var, raising=False)
-        patch.setenv("WANDB_MODE", "offline")
-        patch.setenv("WANDB_SILENT", "true")
-        patch.setenv("NETRC", str(home / "no-netrc"))
-        patch.setenv("WANDB_DIR", str(home / "default-dir"))
-        for var in ("WANDB_CONFIG_DIR", *harness_wandb.ISOLATION_ENV):
-            patch.setenv(var, str(home / var.lower()))
-        wandb.teardown()
+    with harness_wandb.offline_sandbox(home):
         yield home
-        wandb.teardown()
 
 
 class Driver(BackendDriver):
